@@ -1,0 +1,59 @@
+# anomaly: anomaly detection models trained and scored inside PostgreSQL.
+#
+#   make                     build the extension (PGXS)
+#   make install             install it (as root)
+#   make installcheck        pg_regress tests against a running server
+#   make unit                build and run the core unit tests (no server)
+#   make WERROR=1 ...        warnings are errors (CI)
+
+EXTENSION = anomaly
+EXTVERSION = 0.1.0
+
+MODULE_big = anomaly
+CORE_SRCS = $(sort $(wildcard src/core/*.c))
+PG_SRCS = $(sort $(wildcard src/pg/*.c))
+OBJS = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
+
+DATA = $(sort $(wildcard sql_install/anomaly--*.sql))
+
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --inputdir=. --outputdir=test/regress_out
+
+WARNINGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+	-Wno-sign-compare
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+OPTFLAGS ?= -O2
+PG_CFLAGS = -std=gnu11 $(WARNINGS) $(OPTFLAGS)
+PG_CPPFLAGS = -I$(CURDIR)/include
+SHLIB_LINK = -lmsgpackc -ldl -lm -lpthread
+
+EXTRA_CLEAN = build test/regress_out
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# ---- the PostgreSQL-free core: static library and unit tests ----
+
+CORE_CC ?= cc
+CORE_CFLAGS = -std=gnu11 -g $(OPTFLAGS) -fPIC $(WARNINGS) -Iinclude $(CORE_EXTRA_CFLAGS)
+CORE_OBJS = $(patsubst src/core/%.c,build/core/%.o,$(CORE_SRCS))
+UNIT_SRCS = $(sort $(wildcard test/unit/*.c))
+
+build/core/%.o: src/core/%.c $(wildcard include/anomaly/*.h)
+	@mkdir -p build/core
+	$(CORE_CC) $(CORE_CFLAGS) -c -o $@ $<
+
+build/libanomaly_core.a: $(CORE_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+build/test_core: $(UNIT_SRCS) build/libanomaly_core.a $(wildcard test/unit/*.h)
+	$(CORE_CC) $(CORE_CFLAGS) -Itest/unit -o $@ $(UNIT_SRCS) build/libanomaly_core.a \
+		-lmsgpackc -ldl -lm -lpthread
+
+.PHONY: unit
+unit: build/test_core
+	./build/test_core

@@ -1,0 +1,82 @@
+/*-------------------------------------------------------------------------
+ *
+ * codec.h
+ *	  msgpack helpers for the stored model document.
+ *
+ * Writing goes into an AnBuffer grown through the context's allocator, so
+ * that on PostgreSQL it is palloc'd memory and released with its memory
+ * context.  Reading walks a msgpack_object tree and validates every field
+ * it takes: type, size, shape and finiteness.  A missing or malformed field
+ * is AN_ERR_CORRUPT with a message naming it; nothing here crashes on bad
+ * bytes.  Weights are little-endian float32 in msgpack bin fields.
+ *
+ * IDENTIFICATION
+ *	  include/anomaly/codec.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ANOMALY_CODEC_H
+#define ANOMALY_CODEC_H
+
+#include <msgpack.h>
+
+#include "anomaly/core.h"
+#include "anomaly/nn.h"
+
+typedef msgpack_packer AnPacker;
+typedef msgpack_object AnObject;
+
+typedef struct AnBuffer
+{
+	AnContext  *ctx;
+	char	   *data;
+	size_t		len;
+	size_t		cap;
+	bool		failed;			/* an allocation failed; data is incomplete */
+} AnBuffer;
+
+extern void an_buffer_init(AnBuffer *buf, AnContext *ctx);
+extern void an_packer_init(AnPacker *pk, AnBuffer *buf);
+
+/* ---- writing ---- */
+extern void an_pack_str(AnPacker *pk, const char *s);
+extern void an_pack_key_str(AnPacker *pk, const char *key, const char *value);
+extern void an_pack_key_int(AnPacker *pk, const char *key, int64_t value);
+extern void an_pack_key_real(AnPacker *pk, const char *key, double value);
+extern void an_pack_key_bool(AnPacker *pk, const char *key, bool value);
+extern void an_pack_key_floats(AnPacker *pk, const char *key, const float *v, size_t n);
+extern void an_pack_key_reals(AnPacker *pk, const char *key, const double *v, size_t n);
+/* a network: {"layers": [{"in", "out", "activation", "weight", "bias"?}...]} */
+extern void an_pack_key_mlp(AnPacker *pk, const char *key, const AnMlp *mlp);
+
+/* ---- reading ---- */
+extern const AnObject *an_map_get(const AnObject *map, const char *key);
+extern AnStatus an_get_map(AnContext *ctx, const AnObject *map, const char *key,
+						   const AnObject **out);
+extern AnStatus an_get_array(AnContext *ctx, const AnObject *map, const char *key,
+							 const AnObject **out);
+extern AnStatus an_get_int(AnContext *ctx, const AnObject *map, const char *key,
+						   int64_t min, int64_t max, int64_t *out);
+extern AnStatus an_get_real(AnContext *ctx, const AnObject *map, const char *key,
+							double *out);
+extern AnStatus an_get_bool(AnContext *ctx, const AnObject *map, const char *key,
+							bool *out);
+/* a copy of a string field, allocated in ctx */
+extern AnStatus an_get_str(AnContext *ctx, const AnObject *map, const char *key,
+						   char **out);
+extern bool an_object_str_eq(const AnObject *obj, const char *s);
+extern char *an_object_strdup(AnContext *ctx, const AnObject *obj);
+/* exactly n finite values */
+extern AnStatus an_get_floats(AnContext *ctx, const AnObject *map, const char *key,
+							  float *out, size_t n);
+extern AnStatus an_get_reals(AnContext *ctx, const AnObject *map, const char *key,
+							 double *out, size_t n);
+
+/*
+ * Read a network written by an_pack_key_mlp into an inference-only MLP
+ * (or a trainable one) whose input width must be in_dim (-1: any).
+ */
+extern AnStatus an_get_mlp(AnContext *ctx, const AnObject *map, const char *key,
+						   int in_dim, bool trainable, int max_batch, AnMlp *mlp);
+
+#endif							/* ANOMALY_CODEC_H */

@@ -1,0 +1,87 @@
+/*-------------------------------------------------------------------------
+ *
+ * model.h
+ *	  A trained model: method state, feature specification, scaler,
+ *	  threshold and score quantiles; training, scoring and the stored
+ *	  document.
+ *
+ * IDENTIFICATION
+ *	  include/anomaly/model.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ANOMALY_MODEL_H
+#define ANOMALY_MODEL_H
+
+#include "anomaly/features.h"
+#include "anomaly/method.h"
+#include "anomaly/options.h"
+
+#define AN_FORMAT_TAG		"anomaly-model"
+#define AN_FORMAT_VERSION	1
+#define AN_N_QUANTILES		101		/* score percentiles 0, 1, ..., 100 */
+
+typedef struct AnModel
+{
+	const AnMethod *method;
+	void	   *state;
+	AnFeatureSpec spec;
+	AnScaler	scaler;
+
+	double		threshold;		/* score > threshold = anomaly */
+	double		contamination;
+	double		quantiles[AN_N_QUANTILES];
+
+	/* how it was trained */
+	int64_t		trained_rows;
+	int			epochs_run;
+	double		loss;			/* best validation loss, or final training loss */
+	uint64_t	seed;
+
+	float	   *scratch;		/* AN_SCORE_BATCH x dim scaled rows */
+} AnModel;
+
+/* Training summary of the epoch loop (trainer.c). */
+typedef struct AnTrainResult
+{
+	int			epochs_run;
+	double		loss;
+	bool		stopped_early;
+} AnTrainResult;
+
+/*
+ * The epoch loop shared by all methods: shuffled mini-batches, optional
+ * validation split and early stopping with the best weights restored,
+ * progress and interrupt callbacks.  x holds n scaled rows of width dim.
+ */
+extern AnStatus an_train(AnContext *ctx, const AnMethod *method, void *state,
+						 const AnOptions *opts, const float *x, size_t n, int dim,
+						 AnRng *rng, AnTrainResult *result);
+
+/*
+ * Train model->method on n scaled rows x (model->spec and model->scaler
+ * already set): creates the state, runs an_train, then scores every
+ * training row to set the threshold and quantiles.  opts must be resolved.
+ */
+extern AnStatus an_model_fit(AnContext *ctx, AnModel *model, const AnOptions *opts,
+							 const float *x, size_t n);
+
+/* allocate the scoring scratch buffer (after fit or decode) */
+extern AnStatus an_model_ready(AnContext *ctx, AnModel *model);
+
+/* score n rows of scaled floats / of raw encoded doubles */
+extern void an_model_score_scaled(AnModel *model, const float *x, size_t n, double *out);
+extern void an_model_score_raw(AnModel *model, const double *raw, size_t n, double *out);
+
+extern AnStatus an_model_encode(AnContext *ctx, const AnModel *model,
+								char **data, size_t *len);
+extern AnStatus an_model_decode(AnContext *ctx, const char *data, size_t len,
+								AnModel *model);
+extern void an_model_free(AnContext *ctx, AnModel *model);
+
+/* ---- statistics (stats.c) ---- */
+extern void an_sort_doubles(double *v, size_t n);
+/* linear interpolation between order statistics (numpy's default) */
+extern double an_quantile_sorted(const double *sorted, size_t n, double q);
+
+#endif							/* ANOMALY_MODEL_H */

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# scripts/demo.sh: from a fresh Debian 12 machine (as root) to flagged frauds.
+#
+# Installs what is missing, builds and installs the extension, starts a
+# throwaway cluster, creates a table of synthetic card transactions with a
+# few injected frauds, trains an autoencoder on it and prints the most
+# anomalous rows, then stops the cluster.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+need_root
+install_build_deps
+build_and_install
+trap cluster_stop EXIT
+cluster_start
+
+psql -X -q -v ON_ERROR_STOP=1 <<'SQL'
+CREATE EXTENSION anomaly;
+
+-- 20,000 ordinary card transactions: amounts follow the merchant category,
+-- purchases happen in the daytime, close to home.
+CREATE TABLE transactions AS
+SELECT i AS id,
+       round((CASE cat WHEN 'grocery' THEN 40 WHEN 'fuel' THEN 60
+                       WHEN 'restaurant' THEN 35 ELSE 80 END
+              * exp(0.35 * sqrt(-2 * ln(random())) * cos(2 * pi() * random())))::numeric, 2) AS amount,
+       8 + (random() * 12)::int AS hour,
+       abs(5 * sqrt(-2 * ln(random())) * cos(2 * pi() * random())) AS km_from_home,
+       cat AS merchant_category,
+       random() < 0.9 AS card_present,
+       false AS is_fraud
+FROM (SELECT i, (ARRAY['grocery','fuel','restaurant','online'])[1 + (i % 4)] AS cat
+      FROM generate_series(1, 20000) i) s;
+
+-- 12 frauds: large online or electronics purchases at night, far away, card absent.
+INSERT INTO transactions
+SELECT 100000 + i, round((900 + random() * 3000)::numeric, 2), (random() * 4)::int,
+       800 + random() * 4000, CASE WHEN i % 2 = 0 THEN 'online' ELSE 'electronics' END,
+       false, true
+FROM generate_series(1, 12) i;
+
+\echo
+\echo 'Training: SELECT anomaly_create_model(''card_fraud'', ''transactions'', exclude => ''{id,is_fraud}'') ...'
+SET client_min_messages = warning;
+SELECT name, version, method, trained_rows, round(train_seconds::numeric, 2) AS train_seconds,
+       round(threshold::numeric, 4) AS threshold
+FROM anomaly_create_model('card_fraud', 'transactions',
+                          exclude => '{id,is_fraud}', options => '{"seed": 7}');
+
+\echo 'The 15 most anomalous transactions (is_fraud was not shown to the model):'
+SELECT id, amount, hour, round(km_from_home::numeric, 1) AS km, merchant_category AS category,
+       card_present, is_fraud,
+       round(anomaly_score('card_fraud', t)::numeric, 3) AS score,
+       anomaly_is_anomaly('card_fraud', t) AS flagged
+FROM transactions t
+ORDER BY anomaly_score('card_fraud', t) DESC
+LIMIT 15;
+
+\echo 'Frauds caught among the flagged rows:'
+SELECT count(*) FILTER (WHERE is_fraud AND anomaly_is_anomaly('card_fraud', t)) AS frauds_flagged,
+       count(*) FILTER (WHERE is_fraud) AS frauds,
+       count(*) FILTER (WHERE anomaly_is_anomaly('card_fraud', t)) AS rows_flagged
+FROM transactions t;
+SQL

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# scripts/lib.sh: shared helpers of demo.sh and test.sh (sourced, not run).
+#
+# Installs build dependencies, builds and installs the extension, and runs a
+# throwaway PostgreSQL 15 cluster in a temporary directory as the postgres
+# OS user, on a Unix socket only.  The cluster is stopped and removed by
+# cluster_stop, which callers register with `trap`.
+
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+PG_PORT=${PG_PORT:-5433}
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+need_root() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "run this as root: it installs packages and the extension" >&2
+		exit 1
+	fi
+}
+
+# apt-get install what is missing (package names as arguments)
+install_packages() {
+	local missing=()
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		log "installing ${missing[*]}"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq
+		apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	fi
+}
+
+install_build_deps() {
+	install_packages build-essential postgresql-15 postgresql-server-dev-15 \
+		libopenblas-dev libmsgpack-dev
+}
+
+build_and_install() {
+	log "building and installing the extension"
+	make -s ${MAKE_FLAGS:-} >/dev/null
+	make -s install >/dev/null
+}
+
+# cluster_start: sets PGDATA_DIR, PGHOST, PGPORT, PGUSER for the callers
+cluster_start() {
+	CLUSTER_DIR=$(mktemp -d /tmp/anomaly-cluster.XXXXXX)
+	chown postgres: "$CLUSTER_DIR"
+	chmod 700 "$CLUSTER_DIR"
+	log "starting a throwaway cluster in $CLUSTER_DIR"
+	(cd "$CLUSTER_DIR" && runuser -u postgres -- "$PG_BIN/initdb" -D "$CLUSTER_DIR/data" \
+		--auth=trust --no-sync -E UTF8 --locale=C.UTF-8 >"$CLUSTER_DIR/initdb.log" 2>&1) \
+		|| { cat "$CLUSTER_DIR/initdb.log" >&2; return 1; }
+	cat >>"$CLUSTER_DIR/data/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$CLUSTER_DIR'
+port = $PG_PORT
+fsync = off
+max_worker_processes = 8
+max_parallel_workers = 4
+shared_buffers = 128MB
+${EXTRA_PG_CONF:-}
+CONF
+	(cd "$CLUSTER_DIR" && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/data" \
+		-l "$CLUSTER_DIR/server.log" -w -t 60 start >/dev/null) \
+		|| { cat "$CLUSTER_DIR/server.log" >&2; return 1; }
+	export PGHOST="$CLUSTER_DIR" PGPORT="$PG_PORT" PGUSER=postgres PGDATABASE=postgres
+}
+
+cluster_stop() {
+	if [ -n "${CLUSTER_DIR:-}" ] && [ -d "$CLUSTER_DIR/data" ]; then
+		(cd "$CLUSTER_DIR" && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/data" \
+			-m fast -w stop >/dev/null 2>&1) || true
+		rm -rf "$CLUSTER_DIR"
+	fi
+	CLUSTER_DIR=
+}

@@ -1,0 +1,104 @@
+/*-------------------------------------------------------------------------
+ *
+ * activation.c
+ *	  Element-wise activation functions and their derivatives.
+ *
+ * Derivatives are expressed through the activation's output y, so the
+ * back-propagation only keeps post-activation buffers.  For ReLU the
+ * derivative at exactly zero is taken as 0, as PyTorch does.
+ *
+ * IDENTIFICATION
+ *	  src/core/activation.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <math.h>
+#include <string.h>
+
+#include "anomaly/nn.h"
+
+#define LEAKY_SLOPE 0.01f
+
+static const char *const activation_names[] = {
+	[AN_ACT_IDENTITY] = "identity",
+	[AN_ACT_RELU] = "relu",
+	[AN_ACT_LEAKY_RELU] = "leaky_relu",
+	[AN_ACT_SIGMOID] = "sigmoid",
+	[AN_ACT_TANH] = "tanh",
+};
+
+const char *
+an_activation_name(AnActivation act)
+{
+	if ((unsigned) act < sizeof(activation_names) / sizeof(activation_names[0]))
+		return activation_names[act];
+	return "unknown";
+}
+
+bool
+an_activation_parse(const char *name, AnActivation *act)
+{
+	for (unsigned i = 0; i < sizeof(activation_names) / sizeof(activation_names[0]); i++)
+	{
+		if (strcmp(name, activation_names[i]) == 0)
+		{
+			*act = (AnActivation) i;
+			return true;
+		}
+	}
+	return false;
+}
+
+void
+an_activation_forward(AnActivation act, float *x, size_t n)
+{
+	switch (act)
+	{
+		case AN_ACT_IDENTITY:
+			break;
+		case AN_ACT_RELU:
+			for (size_t i = 0; i < n; i++)
+				x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+			break;
+		case AN_ACT_LEAKY_RELU:
+			for (size_t i = 0; i < n; i++)
+				x[i] = x[i] > 0.0f ? x[i] : LEAKY_SLOPE * x[i];
+			break;
+		case AN_ACT_SIGMOID:
+			for (size_t i = 0; i < n; i++)
+				x[i] = 1.0f / (1.0f + expf(-x[i]));
+			break;
+		case AN_ACT_TANH:
+			for (size_t i = 0; i < n; i++)
+				x[i] = tanhf(x[i]);
+			break;
+	}
+}
+
+void
+an_activation_backward(AnActivation act, const float *y, float *delta, size_t n)
+{
+	switch (act)
+	{
+		case AN_ACT_IDENTITY:
+			break;
+		case AN_ACT_RELU:
+			for (size_t i = 0; i < n; i++)
+				if (!(y[i] > 0.0f))
+					delta[i] = 0.0f;
+			break;
+		case AN_ACT_LEAKY_RELU:
+			for (size_t i = 0; i < n; i++)
+				if (!(y[i] > 0.0f))
+					delta[i] *= LEAKY_SLOPE;
+			break;
+		case AN_ACT_SIGMOID:
+			for (size_t i = 0; i < n; i++)
+				delta[i] *= y[i] * (1.0f - y[i]);
+			break;
+		case AN_ACT_TANH:
+			for (size_t i = 0; i < n; i++)
+				delta[i] *= 1.0f - y[i] * y[i];
+			break;
+	}
+}

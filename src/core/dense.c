@@ -1,0 +1,103 @@
+/*-------------------------------------------------------------------------
+ *
+ * dense.c
+ *	  Fully connected layer: y = x W^T + b, through cblas_sgemm.
+ *
+ * IDENTIFICATION
+ *	  src/core/dense.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <math.h>
+#include <string.h>
+
+#include "anomaly/blas.h"
+#include "anomaly/nn.h"
+
+AnStatus
+an_dense_create(AnContext *ctx, AnDense *layer, int in, int out, bool bias,
+				bool trainable)
+{
+	size_t		nw = (size_t) in * (size_t) out;
+
+	memset(layer, 0, sizeof(*layer));
+	layer->in = in;
+	layer->out = out;
+	layer->w = an_alloc_array(ctx, nw, sizeof(float));
+	if (bias)
+		layer->b = an_alloc_array(ctx, out, sizeof(float));
+	if (trainable)
+	{
+		layer->gw = an_alloc_array(ctx, nw, sizeof(float));
+		if (bias)
+			layer->gb = an_alloc_array(ctx, out, sizeof(float));
+	}
+	if (!layer->w || (bias && !layer->b) ||
+		(trainable && (!layer->gw || (bias && !layer->gb))))
+	{
+		an_dense_free(ctx, layer);
+		return an_nomem(ctx);
+	}
+	return AN_OK;
+}
+
+void
+an_dense_free(AnContext *ctx, AnDense *layer)
+{
+	an_free(ctx, layer->w);
+	an_free(ctx, layer->b);
+	an_free(ctx, layer->gw);
+	an_free(ctx, layer->gb);
+	layer->w = layer->b = layer->gw = layer->gb = NULL;
+}
+
+void
+an_dense_init(AnDense *layer, AnRng *rng)
+{
+	double		bound = 1.0 / sqrt((double) layer->in);
+	size_t		nw = (size_t) layer->in * (size_t) layer->out;
+
+	for (size_t i = 0; i < nw; i++)
+		layer->w[i] = (float) ((2.0 * an_rng_uniform(rng) - 1.0) * bound);
+	if (layer->b)
+		for (int i = 0; i < layer->out; i++)
+			layer->b[i] = (float) ((2.0 * an_rng_uniform(rng) - 1.0) * bound);
+}
+
+void
+an_dense_forward(const AnDense *layer, const float *x, int n, float *y)
+{
+	int			out = layer->out;
+
+	if (layer->b)
+	{
+		for (int i = 0; i < n; i++)
+			memcpy(y + (size_t) i * out, layer->b, out * sizeof(float));
+	}
+	an_sgemm(false, true, n, out, layer->in, 1.0f, x, layer->in,
+			 layer->w, layer->in, layer->b ? 1.0f : 0.0f, y, out);
+}
+
+void
+an_dense_backward(AnDense *layer, const float *x, int n, const float *dy, float *dx)
+{
+	int			in = layer->in;
+	int			out = layer->out;
+
+	/* gw = dy^T x (out x in) */
+	an_sgemm(true, false, out, in, n, 1.0f, dy, out, x, in, 0.0f, layer->gw, in);
+	if (layer->gb)
+	{
+		memset(layer->gb, 0, out * sizeof(float));
+		for (int i = 0; i < n; i++)
+		{
+			const float *row = dy + (size_t) i * out;
+
+			for (int j = 0; j < out; j++)
+				layer->gb[j] += row[j];
+		}
+	}
+	/* dx = dy W (n x in) */
+	if (dx)
+		an_sgemm(false, false, n, in, out, 1.0f, dy, out, layer->w, in, 0.0f, dx, in);
+}

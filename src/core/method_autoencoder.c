@@ -1,0 +1,155 @@
+/*-------------------------------------------------------------------------
+ *
+ * method_autoencoder.c
+ *	  The autoencoder: a symmetric MLP d -> hidden... -> latent -> ...hidden
+ *	  -> d trained to reconstruct its input; the score of a row is its mean
+ *	  squared reconstruction error.
+ *
+ * Hidden layers and the bottleneck use the "activation" option (ReLU by
+ * default, as the PyTorch reference d-64-16-64-d), the output layer is
+ * linear, the loss is the mean squared error over all elements.
+ *
+ * IDENTIFICATION
+ *	  src/core/method_autoencoder.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <string.h>
+
+#include "anomaly/method.h"
+
+typedef struct Autoencoder
+{
+	AnMlp		net;
+	AnAdam		adam;			/* unused after decoding */
+	float	   *grad;			/* batch x dim, d loss / d output */
+	int			dim;
+} Autoencoder;
+
+static void
+ae_destroy(AnContext *ctx, void *state)
+{
+	Autoencoder *ae = state;
+
+	an_mlp_free(ctx, &ae->net);
+	an_adam_free(ctx, &ae->adam);
+	an_free(ctx, ae->grad);
+	an_free(ctx, ae);
+}
+
+/* d -> h1 ... hk -> latent -> hk ... h1 -> d */
+static int
+ae_layout(const AnOptions *opts, int dim, int *dims, AnActivation *acts)
+{
+	int			n = 0;
+
+	dims[0] = dim;
+	for (int i = 0; i < opts->n_hidden; i++)
+		dims[++n] = opts->hidden[i];
+	dims[++n] = opts->latent;
+	for (int i = opts->n_hidden - 1; i >= 0; i--)
+		dims[++n] = opts->hidden[i];
+	dims[++n] = dim;
+	for (int l = 0; l < n; l++)
+		acts[l] = l == n - 1 ? AN_ACT_IDENTITY : opts->activation;
+	return n;
+}
+
+static AnStatus
+ae_create(AnContext *ctx, const AnOptions *opts, int dim, AnRng *rng, void **state)
+{
+	Autoencoder *ae = an_alloc0(ctx, sizeof(Autoencoder));
+	int			dims[AN_MAX_LAYERS + 1];
+	AnActivation acts[AN_MAX_LAYERS];
+	int			n_layers = ae_layout(opts, dim, dims, acts);
+	AnParamList params;
+	AnStatus	st;
+
+	if (!ae)
+		return an_nomem(ctx);
+	ae->dim = dim;
+	*state = ae;
+	AN_TRY(an_mlp_create(ctx, &ae->net, n_layers, dims, acts, true, true,
+						 opts->batch_size > AN_SCORE_BATCH ? opts->batch_size : AN_SCORE_BATCH));
+	an_mlp_init(&ae->net, rng);
+	memset(&params, 0, sizeof(params));
+	an_mlp_params(&ae->net, &params);
+	st = an_adam_create(ctx, &ae->adam, &params, opts->learning_rate,
+						opts->weight_decay < 0 ? 0.0 : opts->weight_decay);
+	if (st != AN_OK)
+		return st;
+	ae->grad = an_alloc_array(ctx, (size_t) ae->net.max_batch * dim, sizeof(float));
+	return ae->grad ? AN_OK : an_nomem(ctx);
+}
+
+static double
+ae_train_batch(void *state, const float *x, int n, AnRng *rng)
+{
+	Autoencoder *ae = state;
+	const float *y = an_mlp_forward(&ae->net, x, n);
+	double		loss = an_mse(y, x, n, ae->dim, ae->grad);
+
+	(void) rng;
+	an_mlp_backward(&ae->net, x, n, ae->grad, NULL);
+	an_adam_step(&ae->adam);
+	return loss;
+}
+
+static void
+ae_params(void *state, AnParamList *list)
+{
+	an_mlp_params(&((Autoencoder *) state)->net, list);
+}
+
+static void
+ae_score(void *state, const float *x, int n, double *out)
+{
+	Autoencoder *ae = state;
+	const float *y = an_mlp_forward(&ae->net, x, n);
+
+	an_row_mse(y, x, n, ae->dim, out);
+}
+
+static AnStatus
+ae_encode(AnContext *ctx, const void *state, AnPacker *pk)
+{
+	const Autoencoder *ae = state;
+
+	(void) ctx;
+	msgpack_pack_map(pk, 1);
+	an_pack_key_mlp(pk, "network", &ae->net);
+	return AN_OK;
+}
+
+static AnStatus
+ae_decode(AnContext *ctx, const AnObject *obj, int dim, void **state)
+{
+	Autoencoder *ae = an_alloc0(ctx, sizeof(Autoencoder));
+	AnStatus	st;
+
+	if (!ae)
+		return an_nomem(ctx);
+	ae->dim = dim;
+	st = an_get_mlp(ctx, obj, "network", dim, false, AN_SCORE_BATCH, &ae->net);
+	if (st == AN_OK && an_mlp_out_dim(&ae->net) != dim)
+		st = an_error(ctx, AN_ERR_CORRUPT,
+					  "corrupt model document: the autoencoder's output width is not %d", dim);
+	if (st != AN_OK)
+	{
+		ae_destroy(ctx, ae);
+		return st;
+	}
+	*state = ae;
+	return AN_OK;
+}
+
+const AnMethod an_method_autoencoder = {
+	.name = "autoencoder",
+	.create = ae_create,
+	.train_batch = ae_train_batch,
+	.params = ae_params,
+	.score = ae_score,
+	.encode = ae_encode,
+	.decode = ae_decode,
+	.destroy = ae_destroy,
+};

@@ -1,0 +1,153 @@
+/*-------------------------------------------------------------------------
+ *
+ * mlp.c
+ *	  Multi-layer perceptron: a stack of dense layers, each followed by an
+ *	  activation, with the workspace for forward and backward passes.
+ *
+ * Every network of every method is an AnMlp: the autoencoder is one MLP,
+ * a VAE two, Deep SVDD one without biases.
+ *
+ * IDENTIFICATION
+ *	  src/core/mlp.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <string.h>
+
+#include "anomaly/nn.h"
+
+AnStatus
+an_mlp_create(AnContext *ctx, AnMlp *mlp, int n_layers, const int *dims,
+			  const AnActivation *acts, bool bias, bool trainable, int max_batch)
+{
+	int			widest = 0;
+
+	memset(mlp, 0, sizeof(*mlp));
+	if (n_layers < 1 || n_layers > AN_MAX_LAYERS || max_batch < 1)
+		return an_error(ctx, AN_ERR_INVALID, "a network needs 1 to %d layers",
+						AN_MAX_LAYERS);
+	for (int l = 0; l <= n_layers; l++)
+	{
+		if (dims[l] < 1 || dims[l] > 1 << 20)
+			return an_error(ctx, AN_ERR_INVALID, "layer width %d is out of range",
+							dims[l]);
+		if (dims[l] > widest)
+			widest = dims[l];
+	}
+
+	mlp->n_layers = n_layers;
+	mlp->bias = bias;
+	mlp->trainable = trainable;
+	mlp->max_batch = max_batch;
+	memcpy(mlp->dims, dims, (n_layers + 1) * sizeof(int));
+	memcpy(mlp->acts, acts, n_layers * sizeof(AnActivation));
+
+	for (int l = 0; l < n_layers; l++)
+	{
+		AnStatus	st = an_dense_create(ctx, &mlp->layers[l], dims[l], dims[l + 1],
+										 bias, trainable);
+
+		if (st != AN_OK)
+		{
+			an_mlp_free(ctx, mlp);
+			return st;
+		}
+		mlp->outs[l] = an_alloc_array(ctx, (size_t) max_batch * dims[l + 1],
+									  sizeof(float));
+		if (!mlp->outs[l])
+		{
+			an_mlp_free(ctx, mlp);
+			return an_nomem(ctx);
+		}
+	}
+	if (trainable)
+	{
+		for (int i = 0; i < 2; i++)
+		{
+			mlp->delta[i] = an_alloc_array(ctx, (size_t) max_batch * widest,
+										   sizeof(float));
+			if (!mlp->delta[i])
+			{
+				an_mlp_free(ctx, mlp);
+				return an_nomem(ctx);
+			}
+		}
+	}
+	return AN_OK;
+}
+
+void
+an_mlp_free(AnContext *ctx, AnMlp *mlp)
+{
+	for (int l = 0; l < AN_MAX_LAYERS; l++)
+	{
+		an_dense_free(ctx, &mlp->layers[l]);
+		an_free(ctx, mlp->outs[l]);
+		mlp->outs[l] = NULL;
+	}
+	for (int i = 0; i < 2; i++)
+	{
+		an_free(ctx, mlp->delta[i]);
+		mlp->delta[i] = NULL;
+	}
+}
+
+void
+an_mlp_init(AnMlp *mlp, AnRng *rng)
+{
+	for (int l = 0; l < mlp->n_layers; l++)
+		an_dense_init(&mlp->layers[l], rng);
+}
+
+int
+an_mlp_out_dim(const AnMlp *mlp)
+{
+	return mlp->dims[mlp->n_layers];
+}
+
+const float *
+an_mlp_forward(AnMlp *mlp, const float *x, int n)
+{
+	const float *in = x;
+
+	for (int l = 0; l < mlp->n_layers; l++)
+	{
+		an_dense_forward(&mlp->layers[l], in, n, mlp->outs[l]);
+		an_activation_forward(mlp->acts[l], mlp->outs[l],
+							  (size_t) n * mlp->dims[l + 1]);
+		in = mlp->outs[l];
+	}
+	return in;
+}
+
+void
+an_mlp_backward(AnMlp *mlp, const float *x, int n, const float *dout, float *dx)
+{
+	int			last = mlp->n_layers - 1;
+	int			cur = 0;
+
+	memcpy(mlp->delta[cur], dout, (size_t) n * mlp->dims[last + 1] * sizeof(float));
+	for (int l = last; l >= 0; l--)
+	{
+		const float *input = l > 0 ? mlp->outs[l - 1] : x;
+		float	   *next = l > 0 ? mlp->delta[1 - cur] : dx;
+
+		an_activation_backward(mlp->acts[l], mlp->outs[l], mlp->delta[cur],
+							   (size_t) n * mlp->dims[l + 1]);
+		an_dense_backward(&mlp->layers[l], input, n, mlp->delta[cur], next);
+		cur = 1 - cur;
+	}
+}
+
+void
+an_mlp_params(AnMlp *mlp, AnParamList *list)
+{
+	for (int l = 0; l < mlp->n_layers; l++)
+	{
+		AnDense    *layer = &mlp->layers[l];
+
+		an_params_add(list, layer->w, layer->gw, (size_t) layer->in * layer->out);
+		if (layer->b)
+			an_params_add(list, layer->b, layer->gb, layer->out);
+	}
+}

@@ -1,0 +1,172 @@
+/*-------------------------------------------------------------------------
+ *
+ * scaler.c
+ *	  Per-dimension affine scaling of the encoded input.
+ *
+ * Fitting and the raw values are double precision: a column of epoch
+ * seconds or large amounts would lose its variation if it were rounded to
+ * float32 before its mean is removed.
+ *
+ * IDENTIFICATION
+ *	  src/core/scaler.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <math.h>
+#include <string.h>
+
+#include "anomaly/features.h"
+#include "anomaly/model.h"
+
+static const char *const scaler_names[] = {
+	[AN_SCALER_STANDARD] = "standard",
+	[AN_SCALER_ROBUST] = "robust",
+	[AN_SCALER_NONE] = "none",
+};
+
+const char *
+an_scaler_name(AnScalerKind kind)
+{
+	if ((unsigned) kind <= AN_SCALER_NONE)
+		return scaler_names[kind];
+	return "unknown";
+}
+
+bool
+an_scaler_parse(const char *name, AnScalerKind *kind)
+{
+	for (int i = 0; i <= AN_SCALER_NONE; i++)
+	{
+		if (strcmp(name, scaler_names[i]) == 0)
+		{
+			*kind = (AnScalerKind) i;
+			return true;
+		}
+	}
+	return false;
+}
+
+AnStatus
+an_scaler_alloc(AnContext *ctx, AnScaler *scaler, int dim)
+{
+	memset(scaler, 0, sizeof(*scaler));
+	scaler->dim = dim;
+	scaler->offset = an_alloc_array(ctx, dim, sizeof(double));
+	scaler->scale = an_alloc_array(ctx, dim, sizeof(double));
+	if (!scaler->offset || !scaler->scale)
+	{
+		an_scaler_free(ctx, scaler);
+		return an_nomem(ctx);
+	}
+	for (int j = 0; j < dim; j++)
+		scaler->scale[j] = 1.0;
+	return AN_OK;
+}
+
+void
+an_scaler_free(AnContext *ctx, AnScaler *scaler)
+{
+	an_free(ctx, scaler->offset);
+	an_free(ctx, scaler->scale);
+	scaler->offset = scaler->scale = NULL;
+}
+
+/* a spread too small to divide by is treated as a constant column */
+static double
+usable_spread(double s)
+{
+	return (isfinite(s) && s > 1e-12) ? s : 1.0;
+}
+
+AnStatus
+an_scaler_fit(AnContext *ctx, AnScaler *scaler, AnScalerKind kind,
+			  const double *raw, size_t n, int dim, const bool *fit_dim)
+{
+	double	   *column = NULL;
+
+	AN_TRY(an_scaler_alloc(ctx, scaler, dim));
+	scaler->kind = kind;
+	if (kind == AN_SCALER_NONE || n == 0)
+		return AN_OK;
+
+	if (kind == AN_SCALER_ROBUST)
+	{
+		column = an_alloc_array(ctx, n, sizeof(double));
+		if (!column)
+		{
+			an_scaler_free(ctx, scaler);
+			return an_nomem(ctx);
+		}
+	}
+
+	for (int j = 0; j < dim; j++)
+	{
+		if (fit_dim && !fit_dim[j])
+			continue;
+		if (kind == AN_SCALER_STANDARD)
+		{
+			/* Welford: stable for large offsets */
+			double		mean = 0.0,
+						m2 = 0.0;
+
+			for (size_t i = 0; i < n; i++)
+			{
+				double		x = raw[i * dim + j];
+				double		delta = x - mean;
+
+				mean += delta / (double) (i + 1);
+				m2 += delta * (x - mean);
+			}
+			scaler->offset[j] = mean;
+			scaler->scale[j] = usable_spread(sqrt(m2 / (double) n));
+		}
+		else
+		{
+			double		q1,
+						q3;
+
+			for (size_t i = 0; i < n; i++)
+				column[i] = raw[i * dim + j];
+			an_sort_doubles(column, n);
+			q1 = an_quantile_sorted(column, n, 0.25);
+			q3 = an_quantile_sorted(column, n, 0.75);
+			scaler->offset[j] = an_quantile_sorted(column, n, 0.5);
+			scaler->scale[j] = usable_spread(q3 - q1);
+		}
+	}
+	an_free(ctx, column);
+	return AN_OK;
+}
+
+void
+an_scaler_apply(const AnScaler *scaler, const double *raw, float *out)
+{
+	for (int j = 0; j < scaler->dim; j++)
+		out[j] = (float) ((raw[j] - scaler->offset[j]) / scaler->scale[j]);
+}
+
+float *
+an_scaler_apply_compact(const AnScaler *scaler, double *buf, size_t n)
+{
+	char	   *bytes = (char *) buf;
+	size_t		dim = (size_t) scaler->dim;
+
+	/*
+	 * Element k (= i * dim + j) is read as a double at byte 8k and written
+	 * as a float at byte 4k, which only overlaps doubles of index <= k:
+	 * those have all been read already when going in order.  The stores go
+	 * through memcpy on char so that no aliasing assumption reorders them.
+	 */
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < dim; j++)
+		{
+			size_t		k = i * dim + j;
+			double		x;
+			float		f;
+
+			memcpy(&x, bytes + k * sizeof(double), sizeof(double));
+			f = (float) ((x - scaler->offset[j]) / scaler->scale[j]);
+			memcpy(bytes + k * sizeof(float), &f, sizeof(float));
+		}
+	return (float *) buf;
+}

@@ -1,0 +1,42 @@
+/*-------------------------------------------------------------------------
+ *
+ * anomaly.c
+ *	  Module entry point and GUC variables.
+ *
+ * _PG_init only defines GUCs: OpenBLAS is loaded lazily on first use in a
+ * backend (see blas.h), never here, because under shared_preload_libraries
+ * this runs in the postmaster.
+ *
+ * IDENTIFICATION
+ *	  src/pg/anomaly.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/guc.h"
+
+#include "anomaly/pg.h"
+
+PG_MODULE_MAGIC;
+
+/*---- GUC variables ----*/
+
+int			anomaly_training_threads = 1;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("anomaly.training_threads",
+							"Number of BLAS threads used while training a model.",
+							"Scoring always uses one thread per backend: its "
+							"parallelism comes from parallel query.",
+							&anomaly_training_threads,
+							1, 1, 64,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+	MarkGUCPrefixReserved("anomaly");
+}

@@ -1,0 +1,188 @@
+/*-------------------------------------------------------------------------
+ *
+ * create_model.c
+ *	  anomaly_create_model: train a model on a source and store it.
+ *
+ * All training memory lives in one memory context, a child of the
+ * function's, so a failed or cancelled training (statement_timeout,
+ * pg_cancel_backend) frees it all, and, since the catalog row is only
+ * written after training succeeded, leaves no trace in the catalog.
+ *
+ * IDENTIFICATION
+ *	  src/pg/create_model.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "common/pg_prng.h"
+#include "fmgr.h"
+#include "portability/instr_time.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+#include "anomaly/blas.h"
+#include "anomaly/pg.h"
+
+PG_FUNCTION_INFO_V1(anomaly_create_model);
+
+static char *
+required_text(FunctionCallInfo fcinfo, int argno, const char *argname)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", argname)));
+	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+static const AnMethod *
+lookup_method(const char *name)
+{
+	const AnMethod *method = an_method_lookup(name);
+
+	if (method == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown method \"%s\"", name),
+				 errhint("Available methods: %s.", an_method_names())));
+	return method;
+}
+
+/* the encoded feature names as a text[] for the catalog */
+static ArrayType *
+feature_names(AnContext *ctx, const AnFeatureSpec *spec)
+{
+	Datum	   *names = palloc(sizeof(Datum) * spec->dim);
+
+	for (int j = 0; j < spec->dim; j++)
+	{
+		char	   *name = an_spec_dim_name(ctx, spec, j);
+
+		if (name == NULL)
+			anomaly_core_error(ctx, an_nomem(ctx));
+		names[j] = CStringGetTextDatum(name);
+	}
+	return construct_array(names, spec->dim, TEXTOID, -1, false, TYPALIGN_INT);
+}
+
+/* train with the GUC's thread count, back to one thread whatever happens */
+static AnStatus
+fit_with_threads(AnContext *ctx, AnModel *model, const AnOptions *opts,
+				 const float *x, size_t n)
+{
+	volatile AnStatus st = AN_OK;
+
+	anomaly_blas_ensure();
+	PG_TRY();
+	{
+		an_blas_set_threads(anomaly_training_threads);
+		st = an_model_fit(ctx, model, opts, x, n);
+	}
+	PG_FINALLY();
+	{
+		an_blas_set_threads(1);
+	}
+	PG_END_TRY();
+	return st;
+}
+
+Datum
+anomaly_create_model(PG_FUNCTION_ARGS)
+{
+	char	   *name = required_text(fcinfo, 0, "name");
+	char	   *source = required_text(fcinfo, 1, "source");
+	char	   *method_name = required_text(fcinfo, 2, "method");
+	ArrayType  *exclude = PG_ARGISNULL(3) ? construct_empty_array(TEXTOID)
+		: PG_GETARG_ARRAYTYPE_P(3);
+	Jsonb	   *options = PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4);
+	bool		replace = PG_ARGISNULL(5) ? false : PG_GETARG_BOOL(5);
+	const AnMethod *method;
+	MemoryContext train_cxt;
+	AnContext	ctx;
+	AnOptions	opts;
+	AnomalyTrainingSet set;
+	AnModel		model;
+	AnomalyNewVersion v;
+	bool	   *fit_dim;
+	float	   *x;
+	char	   *doc;
+	size_t		doc_len;
+	AnStatus	st;
+	instr_time	start,
+				elapsed;
+	Datum		result;
+
+	INSTR_TIME_SET_CURRENT(start);
+	anomaly_check_model_name(name);
+	method = lookup_method(method_name);
+	if (source[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("source must not be empty")));
+
+	train_cxt = AllocSetContextCreate(CurrentMemoryContext, "anomaly training",
+									  ALLOCSET_DEFAULT_SIZES);
+	anomaly_context_init(&ctx, train_cxt);
+
+	st = an_options_init(&ctx, &opts, method);
+	if (st != AN_OK)
+		anomaly_core_error(&ctx, st);
+	anomaly_parse_options(&ctx, &opts, options);
+	if (!opts.seed_set)
+		opts.seed = pg_prng_uint64(&pg_global_prng_state) >> 11;	/* fits in JSON */
+
+	/* fail before the expensive part when the name is taken */
+	anomaly_catalog_check_create(name, replace);
+
+	anomaly_load_training_set(&ctx, source, exclude, &opts, &set);
+	an_options_resolve(&opts, set.spec.dim, set.n);
+
+	/* standardise numeric dimensions only: 0/1 and one-hot stay as they are */
+	memset(&model, 0, sizeof(model));
+	model.spec = set.spec;
+	fit_dim = palloc0(sizeof(bool) * set.spec.dim);
+	for (int i = 0; i < set.spec.n_features; i++)
+		if (set.spec.features[i].kind == AN_FEATURE_NUMERIC)
+			fit_dim[set.spec.features[i].offset] = true;
+	st = an_scaler_fit(&ctx, &model.scaler, opts.scaler, set.raw, set.n, set.spec.dim,
+					   fit_dim);
+	if (st != AN_OK)
+		anomaly_core_error(&ctx, st);
+	x = an_scaler_apply_compact(&model.scaler, set.raw, set.n);
+
+	st = fit_with_threads(&ctx, &model, &opts, x, set.n);
+	if (st != AN_OK)
+		anomaly_core_error(&ctx, st);
+	an_free(&ctx, set.raw);
+
+	st = an_model_encode(&ctx, &model, &doc, &doc_len);
+	if (st != AN_OK)
+		anomaly_core_error(&ctx, st);
+
+	INSTR_TIME_SET_CURRENT(elapsed);
+	INSTR_TIME_SUBTRACT(elapsed, start);
+
+	memset(&v, 0, sizeof(v));
+	v.name = name;
+	v.method = method->name;
+	v.source = source;
+	v.features = feature_names(&ctx, &model.spec);
+	v.exclude = exclude;
+	v.options = options ? options
+		: DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
+	v.model = palloc(VARHDRSZ + doc_len);
+	SET_VARSIZE(v.model, VARHDRSZ + doc_len);
+	memcpy(VARDATA(v.model), doc, doc_len);
+	v.trained_rows = (int64) set.n;
+	v.train_seconds = INSTR_TIME_GET_DOUBLE(elapsed);
+	v.loss = model.loss;
+	v.threshold = model.threshold;
+	v.replace = replace;
+	result = anomaly_catalog_store(&v);
+
+	MemoryContextDelete(train_cxt);
+	PG_RETURN_DATUM(result);
+}

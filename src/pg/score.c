@@ -1,0 +1,266 @@
+/*-------------------------------------------------------------------------
+ *
+ * score.c
+ *	  anomaly_score and anomaly_is_anomaly: scoring rows in queries.
+ *
+ * The per-call-site state in fn_extra lives as long as the query, so the
+ * model is validated against the catalog once per query (cache.c), and
+ * the mapping from the row type's columns to the model's features is built
+ * once per row type.  Columns are matched by name; extra columns are
+ * ignored, a missing one is an error naming it.
+ *
+ * IDENTIFICATION
+ *	  src/pg/score.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
+
+#include "anomaly/pg.h"
+
+PG_FUNCTION_INFO_V1(anomaly_score_row);
+PG_FUNCTION_INFO_V1(anomaly_score_array);
+PG_FUNCTION_INFO_V1(anomaly_is_anomaly_row);
+
+typedef struct ScoreState
+{
+	char		name[NAMEDATALEN];
+	AnomalyCachedModel *cached;
+	double	   *raw;			/* one encoded row */
+
+	/* row type -> features, valid for (row type, model generation) */
+	Oid			row_type;
+	int32		row_typmod;
+	uint64		map_generation;
+	TupleDesc	desc;			/* copy of the row type's descriptor */
+	int		   *attno;			/* per feature: 0-based attribute */
+	Datum	   *values;
+	bool	   *nulls;
+} ScoreState;
+
+static ScoreState *
+score_state(FunctionCallInfo fcinfo, const char *name)
+{
+	ScoreState *state = fcinfo->flinfo->fn_extra;
+
+	if (state == NULL)
+	{
+		state = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ScoreState));
+		fcinfo->flinfo->fn_extra = state;
+	}
+	if (state->cached == NULL || strcmp(state->name, name) != 0)
+	{
+		state->cached = anomaly_cache_get(name);
+		strlcpy(state->name, name, sizeof(state->name));
+		state->raw = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
+										sizeof(double) * state->cached->model.spec.dim);
+	}
+	return state;
+}
+
+static const char *
+class_description(AnFeatureKind kind)
+{
+	switch (kind)
+	{
+		case AN_FEATURE_NUMERIC:
+			return "a number";
+		case AN_FEATURE_BOOLEAN:
+			return "a boolean";
+		case AN_FEATURE_CATEGORICAL:
+			break;
+	}
+	return "text or an enum";
+}
+
+static bool
+compatible(AnFeatureKind kind, AnomalyTypeClass cls)
+{
+	switch (kind)
+	{
+		case AN_FEATURE_NUMERIC:
+			return cls == ANOMALY_TYPE_NUMERIC;
+		case AN_FEATURE_BOOLEAN:
+			return cls == ANOMALY_TYPE_BOOLEAN;
+		case AN_FEATURE_CATEGORICAL:
+			return cls == ANOMALY_TYPE_TEXT;
+	}
+	return false;
+}
+
+static void
+build_row_map(FunctionCallInfo fcinfo, ScoreState *state, Oid row_type, int32 row_typmod)
+{
+	MemoryContext mcxt = fcinfo->flinfo->fn_mcxt;
+	const AnFeatureSpec *spec = &state->cached->model.spec;
+	TupleDesc	desc = lookup_rowtype_tupdesc(row_type, row_typmod);
+	MemoryContext oldcxt;
+
+	/* keep a copy in the function's context: the type cache's may change */
+	oldcxt = MemoryContextSwitchTo(mcxt);
+	if (state->desc)
+		FreeTupleDesc(state->desc);
+	state->desc = CreateTupleDescCopy(desc);
+	MemoryContextSwitchTo(oldcxt);
+	ReleaseTupleDesc(desc);
+	desc = state->desc;
+
+	state->attno = MemoryContextAlloc(mcxt, sizeof(int) * spec->n_features);
+	state->values = MemoryContextAlloc(mcxt, sizeof(Datum) * Max(desc->natts, 1));
+	state->nulls = MemoryContextAlloc(mcxt, sizeof(bool) * Max(desc->natts, 1));
+
+	for (int i = 0; i < spec->n_features; i++)
+	{
+		const AnFeature *f = &spec->features[i];
+		int			found = -1;
+
+		for (int a = 0; a < desc->natts; a++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, a);
+
+			if (!att->attisdropped && strcmp(NameStr(att->attname), f->name) == 0)
+			{
+				found = a;
+				break;
+			}
+		}
+		if (found < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of model \"%s\" is missing from the row",
+							f->name, state->name),
+					 errhint("Pass a row with every feature column, by name (for example the table's row).")));
+		if (!compatible(f->kind, anomaly_type_class(TupleDescAttr(desc, found)->atttypid)))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" has type %s, but model \"%s\" expects %s",
+							f->name, format_type_be(TupleDescAttr(desc, found)->atttypid),
+							state->name, class_description(f->kind))));
+		state->attno[i] = found;
+	}
+	state->row_type = row_type;
+	state->row_typmod = row_typmod;
+	state->map_generation = state->cached->generation;
+}
+
+/* the encoded (unscaled) feature vector of a row, into state->raw */
+static void
+encode_row(FunctionCallInfo fcinfo, ScoreState *state, HeapTupleHeader rec)
+{
+	const AnFeatureSpec *spec = &state->cached->model.spec;
+	Oid			row_type = HeapTupleHeaderGetTypeId(rec);
+	int32		row_typmod = HeapTupleHeaderGetTypMod(rec);
+	HeapTupleData tuple;
+	double	   *raw = state->raw;
+
+	if (state->desc == NULL || state->row_type != row_type ||
+		state->row_typmod != row_typmod ||
+		state->map_generation != state->cached->generation)
+		build_row_map(fcinfo, state, row_type, row_typmod);
+
+	tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = rec;
+	heap_deform_tuple(&tuple, state->desc, state->values, state->nulls);
+
+	memset(raw, 0, sizeof(double) * spec->dim);
+	for (int i = 0; i < spec->n_features; i++)
+	{
+		const AnFeature *f = &spec->features[i];
+		int			a = state->attno[i];
+		Oid			typid = TupleDescAttr(state->desc, a)->atttypid;
+
+		if (f->kind != AN_FEATURE_CATEGORICAL)
+			raw[f->offset] = state->nulls[a] ? f->fill
+				: anomaly_checked_double(state->values[a], typid, f->name);
+		else
+		{
+			int			slot = f->n_categories;
+
+			if (!state->nulls[a])
+				slot = an_feature_category_slot(f, anomaly_datum_to_category(state->values[a], typid));
+			raw[f->offset + slot] = 1.0;
+		}
+	}
+}
+
+static double
+score_row(FunctionCallInfo fcinfo, ScoreState **out)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	HeapTupleHeader rec = PG_GETARG_HEAPTUPLEHEADER(1);
+	ScoreState *state = score_state(fcinfo, name);
+	double		score;
+
+	encode_row(fcinfo, state, rec);
+	an_model_score_raw(&state->cached->model, state->raw, 1, &score);
+	*out = state;
+	return score;
+}
+
+Datum
+anomaly_score_row(PG_FUNCTION_ARGS)
+{
+	ScoreState *state;
+
+	PG_RETURN_FLOAT8(score_row(fcinfo, &state));
+}
+
+Datum
+anomaly_is_anomaly_row(PG_FUNCTION_ARGS)
+{
+	ScoreState *state;
+	double		score = score_row(fcinfo, &state);
+
+	PG_RETURN_BOOL(score > state->cached->model.threshold);
+}
+
+Datum
+anomaly_score_array(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
+	ScoreState *state = score_state(fcinfo, name);
+	int			dim = state->cached->model.spec.dim;
+	int			n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+	const float8 *values;
+	double		score;
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("features must be a one-dimensional array")));
+	if (array_contains_nulls(arr))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("features must not contain NULL")));
+	if (n != dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("model \"%s\" expects %d features, got %d", name, dim, n),
+				 errhint("The order is that of the features column of anomaly.models.")));
+	values = (const float8 *) ARR_DATA_PTR(arr);
+	for (int j = 0; j < dim; j++)
+	{
+		if (!isfinite(values[j]))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("feature %d contains %s", j + 1,
+							isnan(values[j]) ? "NaN" : "Infinity")));
+		state->raw[j] = values[j];
+	}
+	an_model_score_raw(&state->cached->model, state->raw, 1, &score);
+	PG_RETURN_FLOAT8(score);
+}

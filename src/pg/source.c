@@ -1,0 +1,520 @@
+/*-------------------------------------------------------------------------
+ *
+ * source.c
+ *	  Reading the training rows of a model's source through SPI, and
+ *	  building its feature specification from the result's columns.
+ *
+ * The source is a table or view name, or a query (SELECT, WITH, VALUES or
+ * TABLE).  It is read once, through a read-only cursor in batches, as the
+ * calling user.  Every column not excluded becomes a feature: numbers and
+ * booleans one dimension each, text and enums one-hot over their most
+ * frequent values plus an "other" slot.  Rows beyond max_rows, or beyond
+ * what maintenance_work_mem holds, are sampled uniformly (reservoir
+ * sampling), while category counts still see every row.
+ *
+ * IDENTIFICATION
+ *	  src/pg/source.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/namespace.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "parser/scansup.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/regproc.h"
+
+#include "anomaly/pg.h"
+#include "anomaly/rng.h"
+
+#define FETCH_ROWS 10000
+
+/* a distinct value of a categorical column */
+typedef struct CategoryEntry
+{
+	char	   *value;			/* hash key: points to a copy in the data context */
+	int			code;
+} CategoryEntry;
+
+typedef struct SourceColumn
+{
+	int			attno;			/* in the cursor's tuple descriptor */
+	char	   *name;
+	Oid			typid;
+	AnomalyTypeClass cls;
+
+	/* categorical columns: distinct values and their counts over all rows */
+	HTAB	   *dict;
+	int			n_codes;
+	int			codes_cap;
+	char	  **code_values;
+	int64	   *code_counts;
+} SourceColumn;
+
+/* ---- source resolution ---- */
+
+static bool
+looks_like_query(const char *source)
+{
+	static const char *const keywords[] = {"select", "with", "values", "table", NULL};
+	const char *p = source;
+
+	while (*p && (scanner_isspace(*p) || *p == '('))
+		p++;
+	for (int i = 0; keywords[i]; i++)
+	{
+		size_t		len = strlen(keywords[i]);
+
+		if (pg_strncasecmp(p, keywords[i], len) == 0 &&
+			(p[len] == '\0' || scanner_isspace(p[len]) || p[len] == '('))
+			return true;
+	}
+	return false;
+}
+
+static char *
+source_query(const char *source)
+{
+	List	   *names;
+	RangeVar   *rv;
+	Oid			relid;
+
+	if (looks_like_query(source))
+		return pstrdup(source);
+
+	names = stringToQualifiedNameList(source);
+	rv = makeRangeVarFromNameList(names);
+	relid = RangeVarGetRelid(rv, AccessShareLock, true);
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"%s\" does not exist", source),
+				 errhint("The source is a table or view name, or a query starting with SELECT, WITH, VALUES or TABLE.")));
+	return psprintf("SELECT * FROM %s",
+					quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+											   get_rel_name(relid)));
+}
+
+/* ---- categorical dictionaries ---- */
+
+static uint32
+category_hash(const void *key, Size keysize)
+{
+	const char *s = *(char *const *) key;
+
+	return hash_bytes((const unsigned char *) s, strlen(s));
+}
+
+static int
+category_match(const void *a, const void *b, Size keysize)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static int
+category_code(SourceColumn *col, const char *value, MemoryContext data_cxt)
+{
+	CategoryEntry *entry;
+	bool		found;
+
+	entry = hash_search(col->dict, &value, HASH_ENTER, &found);
+	if (!found)
+	{
+		entry->value = MemoryContextStrdup(data_cxt, value);
+		if (col->n_codes == col->codes_cap)
+		{
+			col->codes_cap = col->codes_cap ? col->codes_cap * 2 : 64;
+			col->code_values = col->code_values
+				? repalloc_huge(col->code_values, sizeof(char *) * col->codes_cap)
+				: MemoryContextAlloc(data_cxt, sizeof(char *) * col->codes_cap);
+			col->code_counts = col->code_counts
+				? repalloc_huge(col->code_counts, sizeof(int64) * col->codes_cap)
+				: MemoryContextAlloc(data_cxt, sizeof(int64) * col->codes_cap);
+		}
+		entry->code = col->n_codes;
+		col->code_values[col->n_codes] = entry->value;
+		col->code_counts[col->n_codes] = 0;
+		col->n_codes++;
+	}
+	col->code_counts[entry->code]++;
+	return entry->code;
+}
+
+/* ---- columns ---- */
+
+static bool
+name_excluded(const char *name, List *exclude)
+{
+	ListCell   *lc;
+
+	foreach(lc, exclude)
+		if (strcmp(name, (char *) lfirst(lc)) == 0)
+			return true;
+	return false;
+}
+
+static List *
+exclude_names(ArrayType *exclude)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	List	   *names = NIL;
+
+	if (exclude == NULL)
+		return NIL;
+	if (ARR_NDIM(exclude) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("exclude must be a one-dimensional array of column names")));
+	deconstruct_array(exclude, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("exclude must not contain NULL")));
+		names = lappend(names, TextDatumGetCString(elems[i]));
+	}
+	return names;
+}
+
+static SourceColumn *
+discover_columns(TupleDesc desc, List *exclude, MemoryContext data_cxt, int *ncols)
+{
+	SourceColumn *cols = MemoryContextAllocZero(data_cxt, sizeof(SourceColumn) * desc->natts);
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, exclude)
+	{
+		const char *name = lfirst(lc);
+		bool		present = false;
+
+		for (int i = 0; i < desc->natts; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped &&
+				strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
+				present = true;
+		if (!present)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" in exclude does not exist in the source", name)));
+	}
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		const char *name = NameStr(att->attname);
+		SourceColumn *col;
+
+		if (att->attisdropped || name_excluded(name, exclude))
+			continue;
+		for (int j = 0; j < n; j++)
+			if (strcmp(cols[j].name, name) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_COLUMN),
+						 errmsg("the source has two columns named \"%s\"", name),
+						 errhint("Rename one of them in a source query.")));
+		col = &cols[n++];
+		col->attno = i + 1;
+		col->name = MemoryContextStrdup(data_cxt, name);
+		col->typid = att->atttypid;
+		col->cls = anomaly_type_class(att->atttypid);
+		if (col->cls == ANOMALY_TYPE_UNSUPPORTED)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" has type %s, which cannot be a feature",
+							name, format_type_be(att->atttypid)),
+					 errhint("Add it to exclude, or cast it to a number, boolean or text in a source query.")));
+		if (col->cls == ANOMALY_TYPE_TEXT)
+		{
+			HASHCTL		ctl;
+
+			ctl.keysize = sizeof(char *);
+			ctl.entrysize = sizeof(CategoryEntry);
+			ctl.hash = category_hash;
+			ctl.match = category_match;
+			ctl.hcxt = data_cxt;
+			col->dict = hash_create("anomaly categories", 256, &ctl,
+									HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+		}
+	}
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the source has no feature columns"),
+				 errhint("Every column was excluded or the source has none.")));
+	*ncols = n;
+	return cols;
+}
+
+/* ---- the feature specification ---- */
+
+static SourceColumn *sort_column;	/* for category_order */
+
+/* most frequent first; ties by value, so the order is deterministic */
+static int
+category_order(const void *a, const void *b)
+{
+	int			x = *(const int *) a;
+	int			y = *(const int *) b;
+	int64		cx = sort_column->code_counts[x];
+	int64		cy = sort_column->code_counts[y];
+
+	if (cx != cy)
+		return cx > cy ? -1 : 1;
+	return strcmp(sort_column->code_values[x], sort_column->code_values[y]);
+}
+
+/*
+ * The spec from the columns; slot_of_code[i][code] receives the one-hot
+ * slot of each category code of categorical column i.
+ */
+static void
+build_spec(AnContext *ctx, SourceColumn *cols, int ncols, const double *rows, size_t n,
+		   int max_categories, AnFeatureSpec *spec, int **slot_of_code)
+{
+	AnStatus	st;
+
+	spec->n_features = ncols;
+	spec->features = an_alloc_array(ctx, ncols, sizeof(AnFeature));
+	if (!spec->features)
+		anomaly_core_error(ctx, an_nomem(ctx));
+
+	for (int i = 0; i < ncols; i++)
+	{
+		SourceColumn *col = &cols[i];
+		AnFeature  *f = &spec->features[i];
+
+		f->name = an_strdup(ctx, col->name);
+		if (col->cls != ANOMALY_TYPE_TEXT)
+		{
+			double		sum = 0.0;
+			size_t		count = 0;
+
+			f->kind = col->cls == ANOMALY_TYPE_BOOLEAN ? AN_FEATURE_BOOLEAN : AN_FEATURE_NUMERIC;
+			for (size_t r = 0; r < n; r++)
+			{
+				double		x = rows[r * ncols + i];
+
+				if (!isnan(x))
+				{
+					sum += x;
+					count++;
+				}
+			}
+			f->fill = count ? sum / (double) count : 0.0;
+		}
+		else
+		{
+			int		   *order = palloc(sizeof(int) * (col->n_codes + 1));
+			int			kept = Min(col->n_codes, max_categories);
+
+			f->kind = AN_FEATURE_CATEGORICAL;
+			for (int c = 0; c < col->n_codes; c++)
+				order[c] = c;
+			sort_column = col;
+			qsort(order, col->n_codes, sizeof(int), category_order);
+
+			slot_of_code[i] = palloc(sizeof(int) * (col->n_codes + 1));
+			f->categories = an_alloc_array(ctx, kept + 1, sizeof(char *));
+			for (int c = 0; c < col->n_codes; c++)
+			{
+				slot_of_code[i][order[c]] = c < kept ? c : kept;
+				if (c < kept)
+					f->categories[c] = an_strdup(ctx, col->code_values[order[c]]);
+			}
+			f->n_categories = kept;
+			pfree(order);
+		}
+	}
+	st = an_spec_layout(ctx, spec);
+	if (st != AN_OK)
+		anomaly_core_error(ctx, st);
+}
+
+/* one-hot and fill: rows (n x ncols) into raw (n x dim) */
+static void
+encode_rows(const AnFeatureSpec *spec, const double *rows, size_t n, int ncols,
+			int **slot_of_code, double *raw)
+{
+	for (size_t r = 0; r < n; r++)
+	{
+		double	   *out = raw + r * spec->dim;
+
+		for (int i = 0; i < ncols; i++)
+		{
+			const AnFeature *f = &spec->features[i];
+			double		x = rows[r * ncols + i];
+
+			if (f->kind != AN_FEATURE_CATEGORICAL)
+				out[f->offset] = isnan(x) ? f->fill : x;
+			else
+			{
+				/* NULL (code -1) goes to "other" */
+				int			slot = x < 0 ? f->n_categories : slot_of_code[i][(int) x];
+
+				out[f->offset + slot] = 1.0;
+			}
+		}
+		if ((r & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* ---- loading ---- */
+
+static size_t
+row_budget(const AnOptions *opts, SourceColumn *cols, int ncols)
+{
+	/* the column buffer plus the encoded rows, in doubles */
+	double		per_row = 0;
+	double		budget = (double) maintenance_work_mem * 1024.0;
+
+	for (int i = 0; i < ncols; i++)
+		per_row += 8.0 * (1 + (cols[i].cls == ANOMALY_TYPE_TEXT ? opts->max_categories + 1 : 1));
+	return (size_t) Max(1000.0, Min((double) opts->max_rows, budget / per_row));
+}
+
+void
+anomaly_load_training_set(AnContext *ctx, const char *source, ArrayType *exclude,
+						  const AnOptions *opts, AnomalyTrainingSet *set)
+{
+	MemoryContext data_cxt = (MemoryContext) ctx->arg;
+	MemoryContext batch_cxt;
+	MemoryContext oldcxt;
+	char	   *query;
+	List	   *excluded;
+	SPIPlanPtr	plan;
+	Portal		portal;
+	SourceColumn *cols = NULL;
+	int			ncols = 0;
+	double	   *rows = NULL;
+	size_t		cap = 0;
+	size_t		allocated = 0;
+	int64		seen = 0;
+	AnRng		rng;
+	int		  **slot_of_code;
+
+	memset(set, 0, sizeof(*set));
+	excluded = exclude_names(exclude);
+	query = source_query(source);
+	an_rng_seed(&rng, opts->seed ^ UINT64_C(0x5DEECE66D));
+
+	batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "anomaly source batch",
+									  ALLOCSET_DEFAULT_SIZES);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "anomaly: SPI_connect failed");
+
+	plan = SPI_prepare(query, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "anomaly: could not prepare the source query: %s",
+			 SPI_result_code_string(SPI_result));
+	if (!SPI_is_cursor_plan(plan))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the source must be a single query that returns rows"),
+				 errdetail("Source: %s", source)));
+	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+
+	for (;;)
+	{
+		SPITupleTable *tuptable;
+
+		CHECK_FOR_INTERRUPTS();
+		SPI_cursor_fetch(portal, true, FETCH_ROWS);
+		tuptable = SPI_tuptable;
+		if (cols == NULL)
+		{
+			cols = discover_columns(tuptable->tupdesc, excluded, data_cxt, &ncols);
+			cap = row_budget(opts, cols, ncols);
+		}
+		if (SPI_processed == 0)
+			break;
+
+		oldcxt = MemoryContextSwitchTo(batch_cxt);
+		for (uint64 t = 0; t < SPI_processed; t++)
+		{
+			HeapTuple	tuple = tuptable->vals[t];
+			size_t		slot;
+			double	   *dst;
+
+			seen++;
+			/* reservoir sampling once the buffer is full */
+			if ((size_t) (seen - 1) < cap)
+				slot = (size_t) (seen - 1);
+			else
+			{
+				uint64_t	j = an_rng_below(&rng, (uint64_t) seen);
+
+				slot = j < cap ? (size_t) j : SIZE_MAX;
+			}
+			if (slot != SIZE_MAX && slot >= allocated)
+			{
+				size_t		grow = Min(cap, Max(allocated * 2, (size_t) 1024));
+
+				rows = rows
+					? repalloc_huge(rows, grow * ncols * sizeof(double))
+					: MemoryContextAllocHuge(data_cxt, grow * ncols * sizeof(double));
+				allocated = grow;
+			}
+			dst = slot != SIZE_MAX ? rows + slot * ncols : NULL;
+
+			for (int i = 0; i < ncols; i++)
+			{
+				SourceColumn *col = &cols[i];
+				bool		isnull;
+				Datum		value = SPI_getbinval(tuple, tuptable->tupdesc, col->attno, &isnull);
+				double		x;
+
+				if (col->cls == ANOMALY_TYPE_TEXT)
+					x = isnull ? -1.0
+						: (double) category_code(col, anomaly_datum_to_category(value, col->typid),
+												 data_cxt);
+				else if (dst == NULL)
+					continue;
+				else
+					x = isnull ? NAN : anomaly_checked_double(value, col->typid, col->name);
+				if (dst)
+					dst[i] = x;
+			}
+		}
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(batch_cxt);
+		SPI_freetuptable(tuptable);
+	}
+	SPI_cursor_close(portal);
+	SPI_finish();
+	MemoryContextDelete(batch_cxt);
+
+	if (seen == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA),
+				 errmsg("the source returned no rows to train on")));
+
+	set->n = (size_t) Min((int64) cap, seen);
+	set->rows_seen = seen;
+	if ((size_t) seen > set->n)
+		ereport(NOTICE,
+				(errmsg("training on a random sample of %zu of the source's " INT64_FORMAT " rows",
+						set->n, seen),
+				 errhint("The sample is bounded by the max_rows option and by maintenance_work_mem.")));
+
+	slot_of_code = palloc0(sizeof(int *) * ncols);
+	build_spec(ctx, cols, ncols, rows, set->n, opts->max_categories, &set->spec, slot_of_code);
+
+	set->raw = an_alloc_array(ctx, set->n * set->spec.dim, sizeof(double));
+	if (!set->raw)
+		anomaly_core_error(ctx, an_nomem(ctx));
+	encode_rows(&set->spec, rows, set->n, ncols, slot_of_code, set->raw);
+	pfree(rows);
+}
