@@ -101,7 +101,7 @@ BEGIN
         RAISE EXCEPTION 'model must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     SELECT m.owner INTO model_owner FROM anomaly.model_versions m
-        WHERE m.name = model LIMIT 1;
+        WHERE m.name = anomaly_drop_model.model LIMIT 1;
     IF NOT FOUND THEN
         IF if_exists THEN
             RAISE NOTICE 'model "%" does not exist, skipping', model;
@@ -115,7 +115,7 @@ BEGIN
         RAISE EXCEPTION 'must be owner of model "%"', model
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    DELETE FROM anomaly.model_versions m WHERE m.name = model;
+    DELETE FROM anomaly.model_versions m WHERE m.name = anomaly_drop_model.model;
 END
 $$;
 COMMENT ON FUNCTION anomaly_drop_model(text, boolean) IS

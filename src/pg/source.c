@@ -31,6 +31,7 @@
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/plancache.h"
 #include "utils/regproc.h"
 
 #include "anomaly/pg.h"
@@ -102,6 +103,30 @@ source_query(const char *source)
 	return psprintf("SELECT * FROM %s",
 					quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 											   get_rel_name(relid)));
+}
+
+/* training never writes: reject data-modifying statements up front */
+static void
+check_read_only(SPIPlanPtr plan)
+{
+	ListCell   *lc;
+
+	foreach(lc, SPI_plan_get_plan_sources(plan))
+	{
+		CachedPlanSource *src = (CachedPlanSource *) lfirst(lc);
+		ListCell   *lq;
+
+		foreach(lq, src->query_list)
+		{
+			Query	   *q = lfirst_node(Query, lq);
+
+			if (q->commandType != CMD_SELECT || q->hasModifyingCTE || q->rowMarks != NIL)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("the source query must not modify or lock rows"),
+						 errhint("Use a plain SELECT, WITH, VALUES or TABLE query.")));
+		}
+	}
 }
 
 /* ---- categorical dictionaries ---- */
@@ -382,7 +407,7 @@ row_budget(const AnOptions *opts, SourceColumn *cols, int ncols)
 
 	for (int i = 0; i < ncols; i++)
 		per_row += 8.0 * (1 + (cols[i].cls == ANOMALY_TYPE_TEXT ? opts->max_categories + 1 : 1));
-	return (size_t) Max(1000.0, Min((double) opts->max_rows, budget / per_row));
+	return (size_t) Min((double) opts->max_rows, Max(1000.0, budget / per_row));
 }
 
 void
@@ -424,6 +449,7 @@ anomaly_load_training_set(AnContext *ctx, const char *source, ArrayType *exclude
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the source must be a single query that returns rows"),
 				 errdetail("Source: %s", source)));
+	check_read_only(plan);
 	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
 
 	for (;;)
