@@ -52,12 +52,18 @@ typedef enum AnomalyTypeClass
 
 extern AnomalyTypeClass anomaly_type_class(Oid typid);
 extern double anomaly_datum_to_double(Datum value, Oid typid);
+extern double anomaly_base_datum_to_double(Datum value, Oid basetype);
+
+/*
+ * The functions below take the column's base type (getBaseType, resolved
+ * once per column by the caller, not per value).
+ */
 
 /* the text of a categorical value (palloc'd, in the current context) */
-extern char *anomaly_datum_to_category(Datum value, Oid typid);
+extern char *anomaly_datum_to_category(Datum value, Oid basetype);
 
 /* encode one numeric value, erroring on NaN/Infinity naming the column */
-extern double anomaly_checked_double(Datum value, Oid typid, const char *column);
+extern double anomaly_checked_double(Datum value, Oid basetype, const char *column);
 
 /* ---- options (options.c) ---- */
 extern void anomaly_parse_options(AnContext *ctx, AnOptions *opts, Jsonb *options);

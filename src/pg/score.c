@@ -45,6 +45,7 @@ typedef struct ScoreState
 	uint64		map_generation;
 	TupleDesc	desc;			/* copy of the row type's descriptor */
 	int		   *attno;			/* per feature: 0-based attribute */
+	Oid		   *basetype;		/* per feature: the attribute's base type */
 	Datum	   *values;
 	bool	   *nulls;
 } ScoreState;
@@ -117,6 +118,7 @@ build_row_map(FunctionCallInfo fcinfo, ScoreState *state, Oid row_type, int32 ro
 	desc = state->desc;
 
 	state->attno = MemoryContextAlloc(mcxt, sizeof(int) * spec->n_features);
+	state->basetype = MemoryContextAlloc(mcxt, sizeof(Oid) * spec->n_features);
 	state->values = MemoryContextAlloc(mcxt, sizeof(Datum) * Max(desc->natts, 1));
 	state->nulls = MemoryContextAlloc(mcxt, sizeof(bool) * Max(desc->natts, 1));
 
@@ -148,6 +150,7 @@ build_row_map(FunctionCallInfo fcinfo, ScoreState *state, Oid row_type, int32 ro
 							f->name, format_type_be(TupleDescAttr(desc, found)->atttypid),
 							state->name, class_description(f->kind))));
 		state->attno[i] = found;
+		state->basetype[i] = getBaseType(TupleDescAttr(desc, found)->atttypid);
 	}
 	state->row_type = row_type;
 	state->row_typmod = row_typmod;
@@ -180,7 +183,7 @@ encode_row(FunctionCallInfo fcinfo, ScoreState *state, HeapTupleHeader rec)
 	{
 		const AnFeature *f = &spec->features[i];
 		int			a = state->attno[i];
-		Oid			typid = TupleDescAttr(state->desc, a)->atttypid;
+		Oid			typid = state->basetype[i];
 
 		if (f->kind != AN_FEATURE_CATEGORICAL)
 			raw[f->offset] = state->nulls[a] ? f->fill

@@ -50,7 +50,7 @@ typedef struct SourceColumn
 {
 	int			attno;			/* in the cursor's tuple descriptor */
 	char	   *name;
-	Oid			typid;
+	Oid			basetype;		/* the column's type, through domains */
 	AnomalyTypeClass cls;
 
 	/* categorical columns: distinct values and their counts over all rows */
@@ -252,7 +252,7 @@ discover_columns(TupleDesc desc, List *exclude, MemoryContext data_cxt, int *nco
 		col = &cols[n++];
 		col->attno = i + 1;
 		col->name = MemoryContextStrdup(data_cxt, name);
-		col->typid = att->atttypid;
+		col->basetype = getBaseType(att->atttypid);
 		col->cls = anomaly_type_class(att->atttypid);
 		if (col->cls == ANOMALY_TYPE_UNSUPPORTED)
 			ereport(ERROR,
@@ -504,12 +504,12 @@ anomaly_load_training_set(AnContext *ctx, const char *source, ArrayType *exclude
 
 				if (col->cls == ANOMALY_TYPE_TEXT)
 					x = isnull ? -1.0
-						: (double) category_code(col, anomaly_datum_to_category(value, col->typid),
+						: (double) category_code(col, anomaly_datum_to_category(value, col->basetype),
 												 data_cxt);
 				else if (dst == NULL)
 					continue;
 				else
-					x = isnull ? NAN : anomaly_checked_double(value, col->typid, col->name);
+					x = isnull ? NAN : anomaly_checked_double(value, col->basetype, col->name);
 				if (dst)
 					dst[i] = x;
 			}

@@ -56,7 +56,14 @@ anomaly_type_class(Oid typid)
 double
 anomaly_datum_to_double(Datum value, Oid typid)
 {
-	switch (getBaseType(typid))
+	return anomaly_base_datum_to_double(value, getBaseType(typid));
+}
+
+/* the same, for a type already resolved to its base type (no catalog lookup) */
+double
+anomaly_base_datum_to_double(Datum value, Oid basetype)
+{
+	switch (basetype)
 	{
 		case INT2OID:
 			return (double) DatumGetInt16(value);
@@ -75,14 +82,14 @@ anomaly_datum_to_double(Datum value, Oid typid)
 		case BOOLOID:
 			return DatumGetBool(value) ? 1.0 : 0.0;
 	}
-	elog(ERROR, "anomaly: type %u is not numeric", typid);
+	elog(ERROR, "anomaly: type %u is not numeric", basetype);
 	return 0.0;					/* keep compiler quiet */
 }
 
 double
-anomaly_checked_double(Datum value, Oid typid, const char *column)
+anomaly_checked_double(Datum value, Oid basetype, const char *column)
 {
-	double		x = anomaly_datum_to_double(value, typid);
+	double		x = anomaly_base_datum_to_double(value, basetype);
 
 	if (!isfinite(x))
 		ereport(ERROR,
@@ -95,9 +102,8 @@ anomaly_checked_double(Datum value, Oid typid, const char *column)
 }
 
 char *
-anomaly_datum_to_category(Datum value, Oid typid)
+anomaly_datum_to_category(Datum value, Oid base)
 {
-	Oid			base = getBaseType(typid);
 	Oid			outfunc;
 	bool		varlena;
 
