@@ -50,6 +50,15 @@ extern void an_pack_key_reals(AnPacker *pk, const char *key, const double *v, si
 extern void an_pack_key_mlp(AnPacker *pk, const char *key, const AnMlp *mlp);
 
 /* ---- reading ---- */
+
+/*
+ * Walk the msgpack headers of one complete object without allocating:
+ * every string, bin and ext must fit in the buffer, and no array or map may
+ * claim more elements than bytes remain.  msgpack-c allocates its object
+ * tree from malloc according to those claims, so this runs first.
+ */
+extern AnStatus an_msgpack_check(AnContext *ctx, const char *data, size_t len);
+
 extern const AnObject *an_map_get(const AnObject *map, const char *key);
 extern AnStatus an_get_map(AnContext *ctx, const AnObject *map, const char *key,
 						   const AnObject **out);

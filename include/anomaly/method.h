@@ -61,6 +61,17 @@ typedef struct AnMethod
 	void		(*destroy) (AnContext *ctx, void *state);
 } AnMethod;
 
+/*
+ * Layer widths (architecture.c).  an_encoder_dims fills in, hidden...,
+ * out and an_decoder_dims in, ...hidden (reversed), out; both return the
+ * number of layers (dims has one entry more).  an_hidden_acts gives every
+ * layer the activation option, except the last, which gets last.
+ */
+extern int	an_encoder_dims(const AnOptions *opts, int in, int out, int *dims);
+extern int	an_decoder_dims(const AnOptions *opts, int in, int out, int *dims);
+extern void an_hidden_acts(const AnOptions *opts, int n_layers, AnActivation last,
+						   AnActivation *acts);
+
 extern const AnMethod *an_method_lookup(const char *name);
 
 /* comma-separated list of method names, for hints */
@@ -68,5 +79,17 @@ extern const char *an_method_names(void);
 
 /* registered methods (one file each) */
 extern const AnMethod an_method_autoencoder;
+
+/*
+ * Train an autoencoder (the hidden/latent/activation options, the given
+ * epochs, progress phase "pretrain") on x and return its encoder, the
+ * layers d -> hidden... -> latent, as a new MLP.  The bottleneck uses
+ * latent_act; bias false builds every layer without bias (Deep SVDD).
+ * Used by methods that start from a pretrained encoder.
+ */
+extern AnStatus an_autoencoder_pretrain(AnContext *ctx, const AnOptions *opts,
+										int epochs, AnActivation latent_act, bool bias,
+										const float *x, size_t n, int dim, AnRng *rng,
+										bool trainable, int max_batch, AnMlp *encoder);
 
 #endif							/* ANOMALY_METHOD_H */

@@ -59,6 +59,16 @@ extern AnStatus an_train(AnContext *ctx, const AnMethod *method, void *state,
 						 AnRng *rng, AnTrainResult *result);
 
 /*
+ * The same loop under another phase name in the progress reports: a method
+ * that trains a helper network first (an autoencoder to pretrain an
+ * encoder, say) runs it through here with phase "pretrain".
+ */
+extern AnStatus an_train_phase(AnContext *ctx, const AnMethod *method, void *state,
+							   const AnOptions *opts, const char *phase,
+							   const float *x, size_t n, int dim,
+							   AnRng *rng, AnTrainResult *result);
+
+/*
  * Train model->method on n scaled rows x (model->spec and model->scaler
  * already set): creates the state, runs an_train, then scores every
  * training row to set the threshold and quantiles.  opts must be resolved.

@@ -70,6 +70,7 @@ typedef struct AnOptions
 
 extern AnStatus an_options_init(AnContext *ctx, AnOptions *opts,
 								const struct AnMethod *method);
+extern void an_options_free(AnContext *ctx, AnOptions *opts);
 extern AnStatus an_options_set(AnContext *ctx, AnOptions *opts,
 							   const char *key, const AnOptionValue *value);
 

@@ -46,6 +46,8 @@ an_adam_step(AnAdam *adam)
 	float		step,
 				b1 = (float) adam->beta1,
 				b2 = (float) adam->beta2,
+				omb1 = (float) (1.0 - adam->beta1),	/* not 1 - (float) beta: */
+				omb2 = (float) (1.0 - adam->beta2),	/* that rounds 0.001 badly */
 				wd = (float) adam->weight_decay,
 				eps = (float) adam->eps,
 				rbc2;
@@ -64,8 +66,8 @@ an_adam_step(AnAdam *adam)
 		{
 			float		g = param->grad[i] + wd * param->value[i];
 
-			adam->m[k] = b1 * adam->m[k] + (1.0f - b1) * g;
-			adam->v[k] = b2 * adam->v[k] + (1.0f - b2) * g * g;
+			adam->m[k] = b1 * adam->m[k] + omb1 * g;
+			adam->v[k] = b2 * adam->v[k] + omb2 * g * g;
 			param->value[i] -= step * adam->m[k] / (sqrtf(adam->v[k]) * rbc2 + eps);
 		}
 	}

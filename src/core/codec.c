@@ -173,6 +173,98 @@ an_pack_key_mlp(AnPacker *pk, const char *key, const AnMlp *mlp)
 
 /* ---- reading ---- */
 
+static uint64_t
+read_be(const unsigned char *p, int bytes)
+{
+	uint64_t	v = 0;
+
+	for (int i = 0; i < bytes; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+AnStatus
+an_msgpack_check(AnContext *ctx, const char *data, size_t len)
+{
+	const unsigned char *p = (const unsigned char *) data;
+	size_t		pos = 0;
+	uint64_t	pending = 1;	/* objects still to read */
+
+	while (pending > 0)
+	{
+		unsigned char b;
+		uint64_t	skip = 0;	/* payload bytes after the header */
+		uint64_t	children = 0;
+		int			size_bytes = 0;
+
+		if (pos >= len)
+			return an_error(ctx, AN_ERR_CORRUPT, "corrupt model document: truncated msgpack data");
+		b = p[pos++];
+		pending--;
+		if (b <= 0x7f || b >= 0xe0 || (b >= 0xc0 && b <= 0xc3))
+			continue;			/* fixint, nil, bool */
+		if (b >= 0x80 && b <= 0x8f)
+			children = 2 * (uint64_t) (b & 0x0f);
+		else if (b >= 0x90 && b <= 0x9f)
+			children = b & 0x0f;
+		else if (b >= 0xa0 && b <= 0xbf)
+			skip = b & 0x1f;
+		else
+		{
+			switch (b)
+			{
+				case 0xc4: case 0xd9: size_bytes = 1; break;	/* bin8, str8 */
+				case 0xc5: case 0xda: size_bytes = 2; break;	/* bin16, str16 */
+				case 0xc6: case 0xdb: size_bytes = 4; break;	/* bin32, str32 */
+				case 0xc7: size_bytes = 1; skip = 1; break;	/* ext8: + type */
+				case 0xc8: size_bytes = 2; skip = 1; break;
+				case 0xc9: size_bytes = 4; skip = 1; break;
+				case 0xca: skip = 4; break;
+				case 0xcb: skip = 8; break;
+				case 0xcc: case 0xd0: skip = 1; break;
+				case 0xcd: case 0xd1: skip = 2; break;
+				case 0xce: case 0xd2: skip = 4; break;
+				case 0xcf: case 0xd3: skip = 8; break;
+				case 0xd4: skip = 2; break;	/* fixext: type + payload */
+				case 0xd5: skip = 3; break;
+				case 0xd6: skip = 5; break;
+				case 0xd7: skip = 9; break;
+				case 0xd8: skip = 17; break;
+				case 0xdc: case 0xdd: case 0xde: case 0xdf:
+					{
+						int			nb = (b == 0xdc || b == 0xde) ? 2 : 4;
+						uint64_t	n;
+
+						if (len - pos < (size_t) nb)
+							return an_error(ctx, AN_ERR_CORRUPT,
+											"corrupt model document: truncated msgpack data");
+						n = read_be(p + pos, nb);
+						pos += nb;
+						children = b >= 0xde ? 2 * n : n;
+						break;
+					}
+				default:
+					return an_error(ctx, AN_ERR_CORRUPT,
+									"corrupt model document: invalid msgpack byte 0x%02x", b);
+			}
+		}
+		if (size_bytes > 0)
+		{
+			if (len - pos < (size_t) size_bytes)
+				return an_error(ctx, AN_ERR_CORRUPT,
+								"corrupt model document: truncated msgpack data");
+			skip += read_be(p + pos, size_bytes);
+			pos += size_bytes;
+		}
+		if (skip > len - pos || children > len - pos)
+			return an_error(ctx, AN_ERR_CORRUPT,
+							"corrupt model document: a msgpack field claims more data than there is");
+		pos += skip;
+		pending += children;
+	}
+	return AN_OK;
+}
+
 bool
 an_object_str_eq(const AnObject *obj, const char *s)
 {

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "anomaly/method.h"
+#include "anomaly/model.h"
 
 typedef struct Autoencoder
 {
@@ -37,31 +38,30 @@ ae_destroy(AnContext *ctx, void *state)
 	an_free(ctx, ae);
 }
 
-/* d -> h1 ... hk -> latent -> hk ... h1 -> d */
+/*
+ * d -> h1 ... hk -> latent -> hk ... h1 -> d; the bottleneck gets
+ * latent_act, the output is linear, every other layer the activation option.
+ */
 static int
-ae_layout(const AnOptions *opts, int dim, int *dims, AnActivation *acts)
+ae_layout(const AnOptions *opts, int dim, AnActivation latent_act, int *dims,
+		  AnActivation *acts)
 {
-	int			n = 0;
+	int			n_enc = an_encoder_dims(opts, dim, opts->latent, dims);
+	int			n_dec = an_decoder_dims(opts, opts->latent, dim, dims + n_enc);
 
-	dims[0] = dim;
-	for (int i = 0; i < opts->n_hidden; i++)
-		dims[++n] = opts->hidden[i];
-	dims[++n] = opts->latent;
-	for (int i = opts->n_hidden - 1; i >= 0; i--)
-		dims[++n] = opts->hidden[i];
-	dims[++n] = dim;
-	for (int l = 0; l < n; l++)
-		acts[l] = l == n - 1 ? AN_ACT_IDENTITY : opts->activation;
-	return n;
+	an_hidden_acts(opts, n_enc + n_dec, AN_ACT_IDENTITY, acts);
+	acts[n_enc - 1] = latent_act;
+	return n_enc + n_dec;
 }
 
 static AnStatus
-ae_create(AnContext *ctx, const AnOptions *opts, int dim, AnRng *rng, void **state)
+ae_build(AnContext *ctx, const AnOptions *opts, int dim, AnActivation latent_act,
+		 bool bias, AnRng *rng, void **state)
 {
 	Autoencoder *ae = an_alloc0(ctx, sizeof(Autoencoder));
 	int			dims[AN_MAX_LAYERS + 1];
 	AnActivation acts[AN_MAX_LAYERS];
-	int			n_layers = ae_layout(opts, dim, dims, acts);
+	int			n_layers = ae_layout(opts, dim, latent_act, dims, acts);
 	AnParamList params;
 	AnStatus	st;
 
@@ -69,7 +69,7 @@ ae_create(AnContext *ctx, const AnOptions *opts, int dim, AnRng *rng, void **sta
 		return an_nomem(ctx);
 	ae->dim = dim;
 	*state = ae;
-	AN_TRY(an_mlp_create(ctx, &ae->net, n_layers, dims, acts, true, true,
+	AN_TRY(an_mlp_create(ctx, &ae->net, n_layers, dims, acts, bias, true,
 						 opts->batch_size > AN_SCORE_BATCH ? opts->batch_size : AN_SCORE_BATCH));
 	an_mlp_init(&ae->net, rng);
 	memset(&params, 0, sizeof(params));
@@ -80,6 +80,12 @@ ae_create(AnContext *ctx, const AnOptions *opts, int dim, AnRng *rng, void **sta
 		return st;
 	ae->grad = an_alloc_array(ctx, (size_t) ae->net.max_batch * dim, sizeof(float));
 	return ae->grad ? AN_OK : an_nomem(ctx);
+}
+
+static AnStatus
+ae_create(AnContext *ctx, const AnOptions *opts, int dim, AnRng *rng, void **state)
+{
+	return ae_build(ctx, opts, dim, opts->activation, true, rng, state);
 }
 
 static double
@@ -141,6 +147,46 @@ ae_decode(AnContext *ctx, const AnObject *obj, int dim, void **state)
 	}
 	*state = ae;
 	return AN_OK;
+}
+
+AnStatus
+an_autoencoder_pretrain(AnContext *ctx, const AnOptions *opts, int epochs,
+						AnActivation latent_act, bool bias,
+						const float *x, size_t n, int dim, AnRng *rng,
+						bool trainable, int max_batch, AnMlp *encoder)
+{
+	AnOptions	pre = *opts;
+	void	   *state = NULL;
+	Autoencoder *ae;
+	AnTrainResult result;
+	int			n_enc = opts->n_hidden + 1;
+	AnStatus	st;
+
+	memset(encoder, 0, sizeof(*encoder));
+	pre.epochs = epochs;
+	st = ae_build(ctx, &pre, dim, latent_act, bias, rng, &state);
+	if (st == AN_OK)
+		st = an_train_phase(ctx, &an_method_autoencoder, state, &pre, "pretrain",
+							x, n, dim, rng, &result);
+	ae = state;
+	if (st == AN_OK)
+		st = an_mlp_create(ctx, encoder, n_enc, ae->net.dims, ae->net.acts, bias,
+						   trainable, max_batch);
+	if (st == AN_OK)
+	{
+		for (int l = 0; l < n_enc; l++)
+		{
+			AnDense    *src = &ae->net.layers[l];
+			AnDense    *dst = &encoder->layers[l];
+
+			memcpy(dst->w, src->w, sizeof(float) * src->in * src->out);
+			if (bias)
+				memcpy(dst->b, src->b, sizeof(float) * src->out);
+		}
+	}
+	if (state)
+		ae_destroy(ctx, state);
+	return st;
 }
 
 const AnMethod an_method_autoencoder = {

@@ -160,7 +160,15 @@ an_model_encode(AnContext *ctx, const AnModel *model, char **data, size_t *len)
 	an_pack_key_reals(&pk, "scale", model->scaler.scale, dim);
 
 	an_pack_str(&pk, "state");
-	AN_TRY(model->method->encode(ctx, model->state, &pk));
+	{
+		AnStatus	st = model->method->encode(ctx, model->state, &pk);
+
+		if (st != AN_OK)
+		{
+			an_free(ctx, buf.data);
+			return st;
+		}
+	}
 
 	an_pack_key_real(&pk, "threshold", model->threshold);
 	an_pack_key_real(&pk, "contamination", model->contamination);
@@ -334,6 +342,8 @@ an_model_decode(AnContext *ctx, const char *data, size_t len, AnModel *model)
 	AnStatus	st;
 
 	memset(model, 0, sizeof(*model));
+	/* before msgpack-c allocates what the headers claim, check they fit */
+	AN_TRY(an_msgpack_check(ctx, data, len));
 	msgpack_unpacked_init(&msg);
 	ret = msgpack_unpack_next(&msg, data, len, &offset);
 	if (ret != MSGPACK_UNPACK_SUCCESS)

@@ -119,6 +119,13 @@ an_options_init(AnContext *ctx, AnOptions *opts, const AnMethod *method)
 	return AN_OK;
 }
 
+void
+an_options_free(AnContext *ctx, AnOptions *opts)
+{
+	an_free(ctx, opts->method_options);
+	opts->method_options = NULL;
+}
+
 static AnStatus
 set_hidden(AnContext *ctx, AnOptions *opts, const char *key, const AnOptionValue *v)
 {
@@ -135,6 +142,7 @@ set_hidden(AnContext *ctx, AnOptions *opts, const char *key, const AnOptionValue
 		return an_error(ctx, AN_ERR_INVALID,
 						"option \"%s\" must be an array of 1 to %d layer widths",
 						key, AN_MAX_HIDDEN);
+	/* validate every width before changing anything */
 	for (int i = 0; i < v->n_items; i++)
 	{
 		double		w = v->items[i];
@@ -143,8 +151,9 @@ set_hidden(AnContext *ctx, AnOptions *opts, const char *key, const AnOptionValue
 			return an_error(ctx, AN_ERR_INVALID,
 							"option \"%s\" must hold integer widths between 1 and %d",
 							key, MAX_WIDTH);
-		opts->hidden[i] = (int) w;
 	}
+	for (int i = 0; i < v->n_items; i++)
+		opts->hidden[i] = (int) v->items[i];
 	opts->n_hidden = v->n_items;
 	return AN_OK;
 }

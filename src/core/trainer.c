@@ -51,7 +51,7 @@ mean_score(const AnMethod *method, void *state, const float *x, size_t n, int di
 
 static AnStatus
 train_epochs(AnContext *ctx, const AnMethod *method, void *state,
-			 const AnOptions *opts, const float *x, int dim,
+			 const AnOptions *opts, const char *phase, const float *x, int dim,
 			 uint32_t *train_idx, size_t n_train, const float *xv, size_t n_val,
 			 float *xb, float *best, const AnParamList *params,
 			 AnRng *rng, AnTrainResult *result)
@@ -87,7 +87,7 @@ train_epochs(AnContext *ctx, const AnMethod *method, void *state,
 		memset(&report, 0, sizeof(report));
 		report.epoch = epoch;
 		report.epochs = opts->epochs;
-		report.phase = "train";
+		report.phase = phase;
 		report.train_loss = sum / (double) n_train;
 		report.val_loss = NAN;
 		if (n_val > 0)
@@ -130,6 +130,14 @@ AnStatus
 an_train(AnContext *ctx, const AnMethod *method, void *state, const AnOptions *opts,
 		 const float *x, size_t n, int dim, AnRng *rng, AnTrainResult *result)
 {
+	return an_train_phase(ctx, method, state, opts, "train", x, n, dim, rng, result);
+}
+
+AnStatus
+an_train_phase(AnContext *ctx, const AnMethod *method, void *state,
+			   const AnOptions *opts, const char *phase, const float *x, size_t n,
+			   int dim, AnRng *rng, AnTrainResult *result)
+{
 	AnParamList params;
 	size_t		n_val = 0;
 	uint32_t   *idx;
@@ -166,7 +174,7 @@ an_train(AnContext *ctx, const AnMethod *method, void *state, const AnOptions *o
 	if (n_val > 0)
 		gather_rows(x, dim, idx, n_val, xv);
 
-	st = train_epochs(ctx, method, state, opts, x, dim, idx + n_val, n - n_val,
+	st = train_epochs(ctx, method, state, opts, phase, x, dim, idx + n_val, n - n_val,
 					  xv, n_val, xb, best, &params, rng, result);
 done:
 	an_free(ctx, idx);

@@ -62,14 +62,18 @@ pg_progress(void *arg, const AnEpochReport *r)
 	double		eta = r->epoch > 0
 		? r->seconds / r->epoch * (r->epochs - r->epoch) : 0.0;
 
+	const char *phase = strcmp(r->phase, "train") == 0 ? "" : r->phase;
+	const char *sep = phase[0] ? " " : "";
+
 	if (isnan(r->val_loss))
 		ereport(NOTICE,
-				(errmsg("epoch %d/%d: loss %.6g, %.0f rows/s, at most %.1f s left",
-						r->epoch, r->epochs, r->train_loss, r->rows_per_second, eta)));
+				(errmsg("%s%sepoch %d/%d: loss %.6g, %.0f rows/s, at most %.1f s left",
+						phase, sep, r->epoch, r->epochs, r->train_loss,
+						r->rows_per_second, eta)));
 	else
 		ereport(NOTICE,
-				(errmsg("epoch %d/%d: loss %.6g, validation loss %.6g%s, %.0f rows/s, at most %.1f s left",
-						r->epoch, r->epochs, r->train_loss, r->val_loss,
+				(errmsg("%s%sepoch %d/%d: loss %.6g, validation loss %.6g%s, %.0f rows/s, at most %.1f s left",
+						phase, sep, r->epoch, r->epochs, r->train_loss, r->val_loss,
 						r->improved ? " (best)" : "", r->rows_per_second, eta)));
 }
 

@@ -1,0 +1,65 @@
+/*-------------------------------------------------------------------------
+ *
+ * fixture.h
+ *	  A synthetic training set and an autoencoder trained on it, built the
+ *	  way a host builds them, shared by the model and document tests.
+ *
+ * Rows have five correlated numeric columns (two latent gaussians, mixed
+ * offsets and scales, a little noise), a boolean and a categorical column
+ * derived from the same latents: 5 + 1 + 3 = 9 encoded dimensions.
+ *
+ * IDENTIFICATION
+ *	  test/unit/fixture.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ANOMALY_FIXTURE_H
+#define ANOMALY_FIXTURE_H
+
+#include "anomaly/model.h"
+
+#define FIX_DIM			9		/* encoded width */
+#define FIX_NUMERIC		5		/* the first five dimensions */
+#define FIX_MAX_EPOCHS	200
+
+/* raw encoded rows (n x FIX_DIM doubles, malloc'd): normal data */
+extern double *fixture_rows(uint64_t seed, size_t n);
+
+/* raw rows far off the correlation structure of fixture_rows */
+extern double *fixture_outliers(uint64_t seed, size_t n);
+
+/*
+ * Set model->spec and model->scaler from the raw rows, as a host does
+ * (allocations through ctx), and return the scaled rows (malloc'd).
+ */
+extern AnStatus fixture_prepare(AnContext *ctx, AnModel *model, const double *raw,
+								size_t n, AnScalerKind scaler, float **x);
+
+/* autoencoder options: hidden [16], latent 3, the given epochs and seed */
+extern AnStatus fixture_options(AnContext *ctx, AnOptions *opts, int epochs,
+								uint64_t seed, size_t n);
+
+/*
+ * Everything at once: rows, spec, scaler, options and an_model_fit.
+ * *x receives the scaled rows (malloc'd) if x is not NULL.
+ */
+extern AnStatus fixture_fit(AnContext *ctx, AnModel *model, size_t n, int epochs,
+							uint64_t seed, float **x);
+
+/* the shared trained model: 2000 rows, seed 42, built on first use */
+typedef struct FixtureModel
+{
+	AnContext	ctx;
+	AnModel		model;
+	AnOptions	opts;
+	AnStatus	status;			/* of an_model_fit */
+	size_t		n;
+	double	   *raw;
+	float	   *x;
+	int			n_reports;
+	AnEpochReport reports[FIX_MAX_EPOCHS];
+} FixtureModel;
+
+extern FixtureModel *fixture_trained(void);
+
+#endif							/* ANOMALY_FIXTURE_H */

@@ -1,0 +1,603 @@
+/*-------------------------------------------------------------------------
+ *
+ * test_gradcheck.c
+ *	  Finite-difference checks of every backward pass: dense layer,
+ *	  activations, whole MLPs with and without bias, and the MSE loss.
+ *
+ * Two kinds of check.  On the float32 code itself, central differences
+ * with eps 1e-3 and a relative tolerance of 1e-2 (the loss is summed in
+ * double; the step is the one float32 could actually represent).  And
+ * against a double-precision re-implementation of the MLP forward pass,
+ * central differences with eps 1e-6 and a tight tolerance; there entries
+ * whose perturbation moves a ReLU pre-activation across zero are skipped.
+ * The scalar loss is always L = sum_i c_i y_i for a fixed random c, so
+ * that dL/dy = c.
+ *
+ * IDENTIFICATION
+ *	  test/unit/test_gradcheck.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "anomaly/nn.h"
+#include "unit.h"
+
+#define FLOAT_EPS	1e-3
+#define FLOAT_RTOL	1e-2
+#define REF_EPS		1e-6
+#define REF_RTOL	1e-3
+
+static void
+fill_uniform(AnRng *rng, float *v, size_t n, double lo, double hi)
+{
+	for (size_t i = 0; i < n; i++)
+		v[i] = (float) (lo + (hi - lo) * an_rng_uniform(rng));
+}
+
+static double
+dot_fd(const float *y, const double *c, size_t n)
+{
+	double		sum = 0.0;
+
+	for (size_t i = 0; i < n; i++)
+		sum += c[i] * y[i];
+	return sum;
+}
+
+/*
+ * Compare analytic and numerical gradients entry by entry (atol scaled by
+ * the largest gradient) and as a whole (relative error of the vectors).
+ */
+typedef struct GradStats
+{
+	double		diff2;
+	double		sum2;
+	double		max_abs;
+	int			compared;
+	int			skipped;
+	int			bad;
+} GradStats;
+
+static void
+grad_compare(GradStats *s, double analytic, double numeric, double rtol, double atol)
+{
+	double		d = analytic - numeric;
+
+	s->diff2 += d * d;
+	s->sum2 += analytic * analytic + numeric * numeric;
+	s->max_abs = fmax(s->max_abs, fabs(numeric));
+	s->compared++;
+	if (!unit_close(analytic, numeric, rtol, atol))
+	{
+		if (s->bad < 3)
+			unit_fail(__FILE__, __LINE__, "gradient entry %d: analytic %.8g, numeric %.8g",
+					  s->compared - 1, analytic, numeric);
+		s->bad++;
+	}
+}
+
+static void
+grad_report(const char *what, const GradStats *s, double max_rel)
+{
+	double		rel = s->sum2 > 0 ? sqrt(s->diff2 / s->sum2) : 0.0;
+
+	if (s->bad > 0)
+		unit_fail(__FILE__, __LINE__, "%s: %d of %d gradient entries differ",
+				  what, s->bad, s->compared);
+	if (!(rel <= max_rel))
+		unit_fail(__FILE__, __LINE__, "%s: relative gradient error %.3g > %.3g",
+				  what, rel, max_rel);
+	/* a check of all-zero gradients would prove nothing */
+	if (!(s->max_abs > 1e-2))
+		unit_fail(__FILE__, __LINE__, "%s: gradients are all near zero", what);
+	if (s->skipped > s->compared / 10)
+		unit_fail(__FILE__, __LINE__, "%s: %d entries skipped, %d compared",
+				  what, s->skipped, s->compared);
+}
+
+/* ---- dense layer, float32 central differences ---- */
+
+static double
+dense_loss(const AnDense *layer, const float *x, int n, const double *c, float *y)
+{
+	an_dense_forward(layer, x, n, y);
+	return dot_fd(y, c, (size_t) n * layer->out);
+}
+
+/* perturb *p by +-eps in float; returns (L+ - L-) / (p+ - p-) */
+#define CENTRAL_FLOAT(p, loss_expr, out) \
+	do { float p0_ = *(p), pp_ = (float) (p0_ + FLOAT_EPS), pm_ = (float) (p0_ - FLOAT_EPS); \
+		 double lp_, lm_; \
+		 *(p) = pp_; lp_ = (loss_expr); \
+		 *(p) = pm_; lm_ = (loss_expr); \
+		 *(p) = p0_; \
+		 (out) = (lp_ - lm_) / ((double) pp_ - (double) pm_); } while (0)
+
+static void
+dense_gradcheck(bool bias)
+{
+	enum
+	{
+		IN = 7, OUT = 5, N = 4
+	};
+	AnContext	ctx;
+	UnitAlloc	counter = {0};
+	AnDense		layer;
+	AnRng		rng;
+	float		x[N * IN],
+				y[N * OUT],
+				dy[N * OUT],
+				dx[N * IN];
+	double		c[N * OUT];
+	GradStats	s = {0};
+	double		num;
+
+	unit_context_counting(&ctx, &counter);
+	REQUIRE(an_dense_create(&ctx, &layer, IN, OUT, bias, true) == AN_OK);
+	an_rng_seed(&rng, bias ? 11 : 12);
+	an_dense_init(&layer, &rng);
+	fill_uniform(&rng, x, N * IN, -1, 1);
+	for (int i = 0; i < N * OUT; i++)
+	{
+		c[i] = 2.0 * an_rng_uniform(&rng) - 1.0;
+		dy[i] = (float) c[i];
+	}
+	an_dense_backward(&layer, x, N, dy, dx);
+
+	for (int i = 0; i < IN * OUT; i++)
+	{
+		CENTRAL_FLOAT(&layer.w[i], dense_loss(&layer, x, N, c, y), num);
+		grad_compare(&s, layer.gw[i], num, FLOAT_RTOL, 1e-3);
+	}
+	for (int i = 0; bias && i < OUT; i++)
+	{
+		CENTRAL_FLOAT(&layer.b[i], dense_loss(&layer, x, N, c, y), num);
+		grad_compare(&s, layer.gb[i], num, FLOAT_RTOL, 1e-3);
+	}
+	for (int i = 0; i < N * IN; i++)
+	{
+		CENTRAL_FLOAT(&x[i], dense_loss(&layer, x, N, c, y), num);
+		grad_compare(&s, dx[i], num, FLOAT_RTOL, 1e-3);
+	}
+	CHECK(s.compared == IN * OUT + (bias ? OUT : 0) + N * IN);
+	grad_report(bias ? "dense with bias" : "dense without bias", &s, 1e-3);
+	an_dense_free(&ctx, &layer);
+	CHECK_NO_LEAKS(&counter);
+}
+
+UNIT_TEST(gradcheck_dense_bias)
+{
+	dense_gradcheck(true);
+}
+
+UNIT_TEST(gradcheck_dense_no_bias)
+{
+	dense_gradcheck(false);
+}
+
+/* ---- activations ---- */
+
+static double
+ref_activation(AnActivation act, double x)
+{
+	switch (act)
+	{
+		case AN_ACT_IDENTITY:
+			return x;
+		case AN_ACT_RELU:
+			return x > 0 ? x : 0;
+		case AN_ACT_LEAKY_RELU:
+			return x > 0 ? x : 0.01 * x;
+		case AN_ACT_SIGMOID:
+			return 1.0 / (1.0 + exp(-x));
+		case AN_ACT_TANH:
+			return tanh(x);
+	}
+	return NAN;
+}
+
+static float
+core_activation(AnActivation act, float x)
+{
+	an_activation_forward(act, &x, 1);
+	return x;
+}
+
+UNIT_TEST(gradcheck_activations)
+{
+	static const AnActivation acts[] = {AN_ACT_IDENTITY, AN_ACT_RELU,
+	AN_ACT_LEAKY_RELU, AN_ACT_SIGMOID, AN_ACT_TANH};
+	AnRng		rng;
+
+	an_rng_seed(&rng, 3);
+	for (size_t a = 0; a < sizeof(acts) / sizeof(acts[0]); a++)
+	{
+		AnActivation act = acts[a];
+		GradStats	sref = {0};
+		GradStats	sfloat = {0};
+		enum
+		{
+			N = 61
+		};
+		float		y[N],
+					delta[N];
+		double		x[N],
+					up[N];
+
+		/* a grid over [-3, 3] avoiding the kink at 0 */
+		for (int i = 0; i < N; i++)
+		{
+			x[i] = -3.0 + 6.0 * i / (N - 1);
+			if (fabs(x[i]) < 0.05)
+				x[i] = 0.07;
+			y[i] = (float) x[i];
+			up[i] = 0.5 + an_rng_uniform(&rng);
+			delta[i] = (float) up[i];
+		}
+		an_activation_forward(act, y, N);
+		an_activation_backward(act, y, delta, N);
+
+		for (int i = 0; i < N; i++)
+		{
+			double		ref = up[i] * (ref_activation(act, x[i] + REF_EPS) -
+									   ref_activation(act, x[i] - REF_EPS)) / (2 * REF_EPS);
+			float		xf = (float) x[i],
+						xp = (float) (xf + FLOAT_EPS),
+						xm = (float) (xf - FLOAT_EPS);
+			double		num = up[i] * ((double) core_activation(act, xp) -
+									   (double) core_activation(act, xm)) /
+				((double) xp - (double) xm);
+
+			grad_compare(&sref, delta[i], ref, REF_RTOL, 1e-6);
+			grad_compare(&sfloat, delta[i], num, FLOAT_RTOL, 1e-4);
+		}
+		grad_report(an_activation_name(act), &sref, 1e-4);
+		grad_report(an_activation_name(act), &sfloat, 1e-2);
+	}
+}
+
+/* ---- MLP against a double-precision reference ---- */
+
+typedef struct RefNet
+{
+	int			n_layers;
+	int			dims[AN_MAX_LAYERS + 1];
+	AnActivation acts[AN_MAX_LAYERS];
+	double	   *w[AN_MAX_LAYERS];
+	double	   *b[AN_MAX_LAYERS];	/* NULL without bias */
+	double	   *buf[2];
+} RefNet;
+
+static void
+ref_from_mlp(RefNet *ref, const AnMlp *mlp, int n)
+{
+	int			widest = 0;
+
+	memset(ref, 0, sizeof(*ref));
+	ref->n_layers = mlp->n_layers;
+	memcpy(ref->dims, mlp->dims, sizeof(ref->dims));
+	memcpy(ref->acts, mlp->acts, sizeof(ref->acts));
+	for (int l = 0; l < mlp->n_layers; l++)
+	{
+		const AnDense *d = &mlp->layers[l];
+		size_t		nw = (size_t) d->in * d->out;
+
+		ref->w[l] = malloc(nw * sizeof(double));
+		for (size_t i = 0; i < nw; i++)
+			ref->w[l][i] = d->w[i];
+		if (d->b)
+		{
+			ref->b[l] = malloc(d->out * sizeof(double));
+			for (int i = 0; i < d->out; i++)
+				ref->b[l][i] = d->b[i];
+		}
+	}
+	for (int l = 0; l <= mlp->n_layers; l++)
+		if (mlp->dims[l] > widest)
+			widest = mlp->dims[l];
+	ref->buf[0] = malloc((size_t) n * widest * sizeof(double));
+	ref->buf[1] = malloc((size_t) n * widest * sizeof(double));
+}
+
+static void
+ref_free(RefNet *ref)
+{
+	for (int l = 0; l < ref->n_layers; l++)
+	{
+		free(ref->w[l]);
+		free(ref->b[l]);
+	}
+	free(ref->buf[0]);
+	free(ref->buf[1]);
+}
+
+/*
+ * Forward n rows; returns sum c_i y_i and a hash of the signs of every
+ * pre-activation in front of a kinked activation.
+ */
+static double
+ref_loss(RefNet *ref, const double *x, int n, const double *c, uint64_t *signs,
+		 double *y_out)
+{
+	const double *in = x;
+	uint64_t	h = UINT64_C(1469598103934665603);
+	double		loss = 0.0;
+	int			cur = 0;
+
+	for (int l = 0; l < ref->n_layers; l++)
+	{
+		int			di = ref->dims[l],
+					dout = ref->dims[l + 1];
+		double	   *out = ref->buf[cur];
+		bool		kinked = ref->acts[l] == AN_ACT_RELU ||
+			ref->acts[l] == AN_ACT_LEAKY_RELU;
+
+		for (int r = 0; r < n; r++)
+			for (int o = 0; o < dout; o++)
+			{
+				double		z = ref->b[l] ? ref->b[l][o] : 0.0;
+
+				for (int i = 0; i < di; i++)
+					z += in[(size_t) r * di + i] * ref->w[l][(size_t) o * di + i];
+				if (kinked)
+					h = (h ^ (uint64_t) (z > 0)) * UINT64_C(1099511628211);
+				out[(size_t) r * dout + o] = ref_activation(ref->acts[l], z);
+			}
+		in = out;
+		cur = 1 - cur;
+	}
+	for (int i = 0; i < n * ref->dims[ref->n_layers]; i++)
+	{
+		loss += c[i] * in[i];
+		if (y_out)
+			y_out[i] = in[i];
+	}
+	if (signs)
+		*signs = h;
+	return loss;
+}
+
+static void
+ref_central(RefNet *ref, double *p, const double *x, int n, const double *c,
+			GradStats *s, double analytic)
+{
+	double		p0 = *p,
+				lp,
+				lm;
+	uint64_t	hp,
+				hm;
+
+	*p = p0 + REF_EPS;
+	lp = ref_loss(ref, x, n, c, &hp, NULL);
+	*p = p0 - REF_EPS;
+	lm = ref_loss(ref, x, n, c, &hm, NULL);
+	*p = p0;
+	if (hp != hm)
+	{
+		s->skipped++;
+		return;
+	}
+	grad_compare(s, analytic, (lp - lm) / (2 * REF_EPS), REF_RTOL, 1e-5);
+}
+
+static void
+mlp_gradcheck_ref(AnActivation act, bool bias, uint64_t seed)
+{
+	enum
+	{
+		N = 5, L = 3
+	};
+	static const int dims[L + 1] = {4, 6, 5, 3};
+	AnActivation acts[L] = {act, act, act};
+	AnContext	ctx;
+	UnitAlloc	counter = {0};
+	AnMlp		mlp;
+	RefNet		ref;
+	AnRng		rng;
+	float		x[N * 4],
+				dout[N * 3],
+				dx[N * 4];
+	double		xd[N * 4],
+				c[N * 3],
+				yref[N * 3];
+	const float *y;
+	GradStats	s = {0};
+	char		what[64];
+
+	unit_context_counting(&ctx, &counter);
+	REQUIRE(an_mlp_create(&ctx, &mlp, L, dims, acts, bias, true, N) == AN_OK);
+	an_rng_seed(&rng, seed);
+	an_mlp_init(&mlp, &rng);
+	fill_uniform(&rng, x, N * 4, -1.5, 1.5);
+	for (int i = 0; i < N * 4; i++)
+		xd[i] = x[i];
+	for (int i = 0; i < N * 3; i++)
+	{
+		c[i] = 2.0 * an_rng_uniform(&rng) - 1.0;
+		dout[i] = (float) c[i];
+	}
+
+	/* the float forward agrees with the reference */
+	ref_from_mlp(&ref, &mlp, N);
+	y = an_mlp_forward(&mlp, x, N);
+	ref_loss(&ref, xd, N, c, NULL, yref);
+	for (int i = 0; i < N * 3; i++)
+		CHECK_NEAR(y[i], yref[i], 1e-5);
+
+	/* run backward twice: gradients are overwritten, not accumulated */
+	an_mlp_backward(&mlp, x, N, dout, dx);
+	an_mlp_backward(&mlp, x, N, dout, dx);
+
+	for (int l = 0; l < L; l++)
+	{
+		AnDense    *d = &mlp.layers[l];
+
+		for (int i = 0; i < d->in * d->out; i++)
+			ref_central(&ref, &ref.w[l][i], xd, N, c, &s, d->gw[i]);
+		for (int i = 0; bias && i < d->out; i++)
+			ref_central(&ref, &ref.b[l][i], xd, N, c, &s, d->gb[i]);
+	}
+	for (int i = 0; i < N * 4; i++)
+		ref_central(&ref, &xd[i], xd, N, c, &s, dx[i]);
+
+	snprintf(what, sizeof(what), "mlp %s%s", an_activation_name(act),
+			 bias ? " with bias" : " without bias");
+	CHECK(s.compared + s.skipped ==
+		  24 + 30 + 15 + (bias ? 6 + 5 + 3 : 0) + N * 4);
+	grad_report(what, &s, 1e-4);
+	ref_free(&ref);
+	an_mlp_free(&ctx, &mlp);
+	CHECK_NO_LEAKS(&counter);
+}
+
+UNIT_TEST(gradcheck_mlp_identity)
+{
+	mlp_gradcheck_ref(AN_ACT_IDENTITY, true, 21);
+	mlp_gradcheck_ref(AN_ACT_IDENTITY, false, 22);
+}
+
+UNIT_TEST(gradcheck_mlp_relu)
+{
+	mlp_gradcheck_ref(AN_ACT_RELU, true, 23);
+	mlp_gradcheck_ref(AN_ACT_RELU, false, 24);
+}
+
+UNIT_TEST(gradcheck_mlp_leaky_relu)
+{
+	mlp_gradcheck_ref(AN_ACT_LEAKY_RELU, true, 25);
+	mlp_gradcheck_ref(AN_ACT_LEAKY_RELU, false, 26);
+}
+
+UNIT_TEST(gradcheck_mlp_sigmoid)
+{
+	mlp_gradcheck_ref(AN_ACT_SIGMOID, true, 27);
+	mlp_gradcheck_ref(AN_ACT_SIGMOID, false, 28);
+}
+
+UNIT_TEST(gradcheck_mlp_tanh)
+{
+	mlp_gradcheck_ref(AN_ACT_TANH, true, 29);
+	mlp_gradcheck_ref(AN_ACT_TANH, false, 30);
+}
+
+/* ---- MLP, float32 central differences (smooth activations) ---- */
+
+static double
+mlp_loss(AnMlp *mlp, const float *x, int n, const double *c)
+{
+	const float *y = an_mlp_forward(mlp, x, n);
+
+	return dot_fd(y, c, (size_t) n * an_mlp_out_dim(mlp));
+}
+
+static void
+mlp_gradcheck_float(bool bias, bool alias_dout)
+{
+	enum
+	{
+		N = 6, L = 3
+	};
+	static const int dims[L + 1] = {5, 8, 3, 5};
+	static const AnActivation acts[L] = {AN_ACT_TANH, AN_ACT_SIGMOID, AN_ACT_IDENTITY};
+	AnContext	ctx;
+	UnitAlloc	counter = {0};
+	AnMlp		mlp;
+	AnRng		rng;
+	float		x[N * 5],
+				dout[N * 5],
+				dx[N * 5];
+	double		c[N * 5];
+	GradStats	s = {0};
+	double		num;
+
+	unit_context_counting(&ctx, &counter);
+	REQUIRE(an_mlp_create(&ctx, &mlp, L, dims, acts, bias, true, 8) == AN_OK);
+	an_rng_seed(&rng, bias ? 31 : 32);
+	an_mlp_init(&mlp, &rng);
+	fill_uniform(&rng, x, N * 5, -1, 1);
+	for (int i = 0; i < N * 5; i++)
+	{
+		c[i] = 2.0 * an_rng_uniform(&rng) - 1.0;
+		dout[i] = (float) c[i];
+	}
+
+	mlp_loss(&mlp, x, N, c);
+	if (alias_dout)
+	{
+		/* dout may be the network's own output buffer */
+		float	   *last = mlp.outs[L - 1];
+
+		memcpy(last, dout, sizeof(dout));
+		an_mlp_backward(&mlp, x, N, last, dx);
+	}
+	else
+		an_mlp_backward(&mlp, x, N, dout, dx);
+
+	for (int l = 0; l < L; l++)
+	{
+		AnDense    *d = &mlp.layers[l];
+
+		for (int i = 0; i < d->in * d->out; i++)
+		{
+			CENTRAL_FLOAT(&d->w[i], mlp_loss(&mlp, x, N, c), num);
+			grad_compare(&s, d->gw[i], num, FLOAT_RTOL, 2e-3);
+		}
+		for (int i = 0; bias && i < d->out; i++)
+		{
+			CENTRAL_FLOAT(&d->b[i], mlp_loss(&mlp, x, N, c), num);
+			grad_compare(&s, d->gb[i], num, FLOAT_RTOL, 2e-3);
+		}
+	}
+	for (int i = 0; i < N * 5; i++)
+	{
+		CENTRAL_FLOAT(&x[i], mlp_loss(&mlp, x, N, c), num);
+		grad_compare(&s, dx[i], num, FLOAT_RTOL, 2e-3);
+	}
+	grad_report(bias ? "float mlp with bias" : "float mlp without bias", &s, 1e-2);
+	an_mlp_free(&ctx, &mlp);
+	CHECK_NO_LEAKS(&counter);
+}
+
+UNIT_TEST(gradcheck_mlp_float_bias)
+{
+	mlp_gradcheck_float(true, false);
+}
+
+UNIT_TEST(gradcheck_mlp_float_no_bias)
+{
+	mlp_gradcheck_float(false, false);
+}
+
+UNIT_TEST(gradcheck_mlp_float_aliased_dout)
+{
+	mlp_gradcheck_float(true, true);
+}
+
+/* ---- MSE ---- */
+
+UNIT_TEST(gradcheck_mse)
+{
+	enum
+	{
+		N = 7, D = 3
+	};
+	AnRng		rng;
+	float		y[N * D],
+				t[N * D],
+				g[N * D];
+	GradStats	s = {0};
+	double		num;
+
+	an_rng_seed(&rng, 41);
+	fill_uniform(&rng, y, N * D, -2, 2);
+	fill_uniform(&rng, t, N * D, -2, 2);
+	an_mse(y, t, N, D, g);
+	for (int i = 0; i < N * D; i++)
+	{
+		CENTRAL_FLOAT(&y[i], an_mse(y, t, N, D, NULL), num);
+		grad_compare(&s, g[i], num, FLOAT_RTOL, 1e-4);
+	}
+	grad_report("mse", &s, 1e-2);
+}
