@@ -73,11 +73,16 @@ if [ "$regress_rc" != 0 ]; then
 fi
 rm -f /tmp/anomaly-installcheck.$$
 
+# the scripts share one database with the extension installed
+psql -X -q -c "CREATE DATABASE anomaly_sh" && \
+	psql -X -q -d anomaly_sh -c "CREATE EXTENSION anomaly" || { record setup-sh 1; exit 1; }
+export PGDATABASE=anomaly_sh
 for t in test/sh/*.sh; do
 	[ -e "$t" ] || continue
 	log "$t"
 	bash "$t"
-	record "$(basename "$t" .sh)" $?
+	rc=$?
+	record "$(basename "$t" .sh)" "$rc"
 done
 
 [ "$failed" = 0 ]
