@@ -57,3 +57,7 @@ build/test_core: $(UNIT_SRCS) build/libanomaly_core.a $(wildcard test/unit/*.h)
 .PHONY: unit
 unit: build/test_core
 	./build/test_core
+
+# core-only quality driver, for tuning methods without a server
+build/core_quality: test/bench/core_quality.c build/libanomaly_core.a
+	$(CORE_CC) $(CORE_CFLAGS) -o $@ $< build/libanomaly_core.a -lmsgpackc -ldl -lm -lpthread
