@@ -85,8 +85,18 @@ extern AnStatus an_nomem(AnContext *ctx);
 extern bool an_check_interrupts(AnContext *ctx);
 extern double an_now(AnContext *ctx);
 
+/*
+ * Enumerations stored by name (activations, scalers, feature kinds):
+ * the name of value in a table of n names ("unknown" if out of range), and
+ * the index of name in it (-1 if absent).
+ */
+extern const char *an_name_of(const char *const *names, int n, int value);
+extern int	an_name_index(const char *const *names, int n, const char *name);
+
 /* a plain malloc-based context, for tools and unit tests */
 extern void an_context_init_malloc(AnContext *ctx);
+
+#define AN_LENGTHOF(a) ((int) (sizeof(a) / sizeof((a)[0])))
 
 #define AN_TRY(expr) \
 	do { AnStatus an_try_status_ = (expr); \

@@ -30,23 +30,18 @@ static const char *const activation_names[] = {
 const char *
 an_activation_name(AnActivation act)
 {
-	if ((unsigned) act < sizeof(activation_names) / sizeof(activation_names[0]))
-		return activation_names[act];
-	return "unknown";
+	return an_name_of(activation_names, AN_LENGTHOF(activation_names), (int) act);
 }
 
 bool
 an_activation_parse(const char *name, AnActivation *act)
 {
-	for (unsigned i = 0; i < sizeof(activation_names) / sizeof(activation_names[0]); i++)
-	{
-		if (strcmp(name, activation_names[i]) == 0)
-		{
-			*act = (AnActivation) i;
-			return true;
-		}
-	}
-	return false;
+	int			i = an_name_index(activation_names, AN_LENGTHOF(activation_names), name);
+
+	if (i < 0)
+		return false;
+	*act = (AnActivation) i;
+	return true;
 }
 
 /* vectorised for the CPU at hand: this runs once per layer per scored row */

@@ -93,6 +93,21 @@ an_now(AnContext *ctx)
 	return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
 }
 
+const char *
+an_name_of(const char *const *names, int n, int value)
+{
+	return value >= 0 && value < n && names[value] ? names[value] : "unknown";
+}
+
+int
+an_name_index(const char *const *names, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (names[i] && strcmp(names[i], name) == 0)
+			return i;
+	return -1;
+}
+
 static void *
 malloc_alloc(void *arg, size_t size)
 {

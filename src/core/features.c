@@ -25,23 +25,18 @@ static const char *const kind_names[] = {
 const char *
 an_feature_kind_name(AnFeatureKind kind)
 {
-	if ((unsigned) kind <= AN_FEATURE_CATEGORICAL)
-		return kind_names[kind];
-	return "unknown";
+	return an_name_of(kind_names, AN_LENGTHOF(kind_names), (int) kind);
 }
 
 bool
 an_feature_kind_parse(const char *name, AnFeatureKind *kind)
 {
-	for (int i = 0; i <= AN_FEATURE_CATEGORICAL; i++)
-	{
-		if (strcmp(name, kind_names[i]) == 0)
-		{
-			*kind = (AnFeatureKind) i;
-			return true;
-		}
-	}
-	return false;
+	int			i = an_name_index(kind_names, AN_LENGTHOF(kind_names), name);
+
+	if (i < 0)
+		return false;
+	*kind = (AnFeatureKind) i;
+	return true;
 }
 
 AnStatus

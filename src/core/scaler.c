@@ -27,23 +27,18 @@ static const char *const scaler_names[] = {
 const char *
 an_scaler_name(AnScalerKind kind)
 {
-	if ((unsigned) kind <= AN_SCALER_NONE)
-		return scaler_names[kind];
-	return "unknown";
+	return an_name_of(scaler_names, AN_LENGTHOF(scaler_names), (int) kind);
 }
 
 bool
 an_scaler_parse(const char *name, AnScalerKind *kind)
 {
-	for (int i = 0; i <= AN_SCALER_NONE; i++)
-	{
-		if (strcmp(name, scaler_names[i]) == 0)
-		{
-			*kind = (AnScalerKind) i;
-			return true;
-		}
-	}
-	return false;
+	int			i = an_name_index(scaler_names, AN_LENGTHOF(scaler_names), name);
+
+	if (i < 0)
+		return false;
+	*kind = (AnScalerKind) i;
+	return true;
 }
 
 AnStatus
