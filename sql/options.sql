@@ -38,3 +38,8 @@ SELECT method, trained_rows FROM anomaly_create_model('o', 'opt', options => '{
 SELECT round(threshold::numeric, 6) = round((SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY anomaly_score('o', t)) FROM opt t)::numeric, 6) AS threshold_is_quantile
 FROM anomaly.models WHERE name = 'o';
 SELECT anomaly_drop_model('o');
+
+-- absurd sizes are refused before anything is allocated
+SELECT anomaly_create_model('o', 'opt', options => '{"hidden": [65536, 65536]}');
+SELECT anomaly_create_model('o', 'opt', options => '{"batch_size": 65536, "hidden": [65536]}');
+SELECT count(*) FROM anomaly.model_versions;

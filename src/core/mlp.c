@@ -16,11 +16,19 @@
 
 #include "anomaly/nn.h"
 
+/*
+ * Bounds on what one network may ask for, so that an absurd option is an
+ * error rather than gigabytes of allocation or an endless training.
+ */
+#define AN_MAX_WEIGHTS	(INT64_C(1) << 27)	/* 134M parameters, 512 MB */
+#define AN_MAX_WORKSPACE (INT64_C(1) << 28)	/* floats per activation buffer */
+
 AnStatus
 an_mlp_create(AnContext *ctx, AnMlp *mlp, int n_layers, const int *dims,
 			  const AnActivation *acts, bool bias, bool trainable, int max_batch)
 {
 	int			widest = 0;
+	int64_t		weights = 0;
 
 	memset(mlp, 0, sizeof(*mlp));
 	if (n_layers < 1 || n_layers > AN_MAX_LAYERS || max_batch < 1)
@@ -33,7 +41,17 @@ an_mlp_create(AnContext *ctx, AnMlp *mlp, int n_layers, const int *dims,
 							dims[l]);
 		if (dims[l] > widest)
 			widest = dims[l];
+		if (l > 0)
+			weights += (int64_t) dims[l - 1] * dims[l];
 	}
+	if (weights > AN_MAX_WEIGHTS)
+		return an_error(ctx, AN_ERR_INVALID,
+						"the network would have %lld weights, more than %lld: reduce \"hidden\" or \"latent\"",
+						(long long) weights, (long long) AN_MAX_WEIGHTS);
+	if ((int64_t) max_batch * widest > AN_MAX_WORKSPACE)
+		return an_error(ctx, AN_ERR_INVALID,
+						"a batch of %d rows of width %d is too large: reduce \"batch_size\" or the layer widths",
+						max_batch, widest);
 
 	mlp->n_layers = n_layers;
 	mlp->bias = bias;
