@@ -72,6 +72,7 @@ an_activation_forward(AnActivation act, float *x, size_t n)
 	}
 }
 
+__attribute__((target_clones("avx512f", "avx2", "default")))
 void
 an_activation_backward(AnActivation act, const float *y, float *delta, size_t n)
 {

@@ -73,61 +73,82 @@ usable_spread(double s)
 	return (isfinite(s) && s > 1e-12) ? s : 1.0;
 }
 
+/*
+ * Mean and population standard deviation of every dimension in two
+ * row-major passes (cache-friendly on n x dim data).  Sums are taken
+ * relative to the first row, which keeps them exact enough for columns with
+ * a large offset and a small spread (timestamps, account numbers).
+ */
+static void
+fit_standard(AnScaler *scaler, const double *raw, size_t n, int dim, const bool *fit_dim)
+{
+	double	   *sum = scaler->offset;	/* used as accumulators, then set */
+	double	   *sq = scaler->scale;
+
+	for (int j = 0; j < dim; j++)
+		sum[j] = sq[j] = 0.0;
+	for (size_t i = 0; i < n; i++)
+		for (int j = 0; j < dim; j++)
+			sum[j] += raw[i * dim + j] - raw[j];
+	for (int j = 0; j < dim; j++)
+		sum[j] = raw[j] + sum[j] / (double) n;	/* the mean */
+	for (size_t i = 0; i < n; i++)
+		for (int j = 0; j < dim; j++)
+		{
+			double		d = raw[i * dim + j] - sum[j];
+
+			sq[j] += d * d;
+		}
+	for (int j = 0; j < dim; j++)
+	{
+		if (fit_dim && !fit_dim[j])
+		{
+			sum[j] = 0.0;
+			sq[j] = 1.0;
+		}
+		else
+			sq[j] = usable_spread(sqrt(sq[j] / (double) n));
+	}
+}
+
 AnStatus
 an_scaler_fit(AnContext *ctx, AnScaler *scaler, AnScalerKind kind,
 			  const double *raw, size_t n, int dim, const bool *fit_dim)
 {
-	double	   *column = NULL;
+	double	   *column;
 
 	AN_TRY(an_scaler_alloc(ctx, scaler, dim));
 	scaler->kind = kind;
 	if (kind == AN_SCALER_NONE || n == 0)
 		return AN_OK;
 
-	if (kind == AN_SCALER_ROBUST)
+	if (kind == AN_SCALER_STANDARD)
 	{
-		column = an_alloc_array(ctx, n, sizeof(double));
-		if (!column)
-		{
-			an_scaler_free(ctx, scaler);
-			return an_nomem(ctx);
-		}
+		fit_standard(scaler, raw, n, dim, fit_dim);
+		return AN_OK;
 	}
 
+	/* robust: median and interquartile range, one column at a time */
+	column = an_alloc_array(ctx, n, sizeof(double));
+	if (!column)
+	{
+		an_scaler_free(ctx, scaler);
+		return an_nomem(ctx);
+	}
 	for (int j = 0; j < dim; j++)
 	{
+		double		q1,
+					q3;
+
 		if (fit_dim && !fit_dim[j])
 			continue;
-		if (kind == AN_SCALER_STANDARD)
-		{
-			/* Welford: stable for large offsets */
-			double		mean = 0.0,
-						m2 = 0.0;
-
-			for (size_t i = 0; i < n; i++)
-			{
-				double		x = raw[i * dim + j];
-				double		delta = x - mean;
-
-				mean += delta / (double) (i + 1);
-				m2 += delta * (x - mean);
-			}
-			scaler->offset[j] = mean;
-			scaler->scale[j] = usable_spread(sqrt(m2 / (double) n));
-		}
-		else
-		{
-			double		q1,
-						q3;
-
-			for (size_t i = 0; i < n; i++)
-				column[i] = raw[i * dim + j];
-			an_sort_doubles(column, n);
-			q1 = an_quantile_sorted(column, n, 0.25);
-			q3 = an_quantile_sorted(column, n, 0.75);
-			scaler->offset[j] = an_quantile_sorted(column, n, 0.5);
-			scaler->scale[j] = usable_spread(q3 - q1);
-		}
+		for (size_t i = 0; i < n; i++)
+			column[i] = raw[i * dim + j];
+		an_sort_doubles(column, n);
+		q1 = an_quantile_sorted(column, n, 0.25);
+		q3 = an_quantile_sorted(column, n, 0.75);
+		scaler->offset[j] = an_quantile_sorted(column, n, 0.5);
+		scaler->scale[j] = usable_spread(q3 - q1);
 	}
 	an_free(ctx, column);
 	return AN_OK;

@@ -139,6 +139,12 @@ anomaly_create_model(PG_FUNCTION_ARGS)
 
 	anomaly_load_training_set(&ctx, source, exclude, &opts, &set);
 	an_options_resolve(&opts, set.spec.dim, set.n);
+	INSTR_TIME_SET_CURRENT(elapsed);
+	INSTR_TIME_SUBTRACT(elapsed, start);
+	ereport(NOTICE,
+			(errmsg("read %zu rows of %d features in %.1f s; training %s with %d epochs of batches of %d",
+					set.n, set.spec.dim, INSTR_TIME_GET_DOUBLE(elapsed), method->name,
+					opts.epochs, opts.batch_size)));
 
 	/* standardise numeric dimensions only: 0/1 and one-hot stay as they are */
 	memset(&model, 0, sizeof(model));

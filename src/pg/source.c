@@ -21,6 +21,7 @@
 
 #include <math.h>
 
+#include "access/htup_details.h"
 #include "catalog/namespace.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
@@ -36,8 +37,6 @@
 
 #include "anomaly/pg.h"
 #include "anomaly/rng.h"
-
-#define FETCH_ROWS 10000
 
 /* a distinct value of a categorical column */
 typedef struct CategoryEntry
@@ -410,36 +409,143 @@ row_budget(const AnOptions *opts, SourceColumn *cols, int ncols)
 	return (size_t) Min((double) opts->max_rows, Max(1000.0, budget / per_row));
 }
 
+/*
+ * The executor hands every source row to this receiver: no tuple is copied
+ * or buffered on the way, unlike an SPI cursor's tuple tables.
+ */
+typedef struct SourceReceiver
+{
+	DestReceiver pub;
+	const AnOptions *opts;
+	List	   *excluded;
+	MemoryContext data_cxt;		/* what outlives the query */
+	MemoryContext row_cxt;		/* per-row scratch, reset now and then */
+	SourceColumn *cols;
+	int			ncols;
+	double	   *rows;			/* up to cap rows of ncols values */
+	size_t		cap;
+	size_t		allocated;
+	int64		seen;
+	AnRng		rng;
+} SourceReceiver;
+
+static void
+source_startup(DestReceiver *self, int operation, TupleDesc desc)
+{
+	SourceReceiver *r = (SourceReceiver *) self;
+
+	r->cols = discover_columns(desc, r->excluded, r->data_cxt, &r->ncols);
+	r->cap = row_budget(r->opts, r->cols, r->ncols);
+}
+
+/* where the next row goes: its slot in the buffer, or NULL if not sampled */
+static double *
+row_slot(SourceReceiver *r)
+{
+	size_t		slot;
+
+	r->seen++;
+	if ((size_t) (r->seen - 1) < r->cap)
+		slot = (size_t) (r->seen - 1);
+	else
+	{
+		/* reservoir sampling once the buffer is full */
+		uint64_t	j = an_rng_below(&r->rng, (uint64_t) r->seen);
+
+		if (j >= r->cap)
+			return NULL;
+		slot = (size_t) j;
+	}
+	if (slot >= r->allocated)
+	{
+		size_t		grow = Min(r->cap, Max(r->allocated * 2, (size_t) 1024));
+		size_t		bytes = grow * r->ncols * sizeof(double);
+
+		r->rows = r->rows ? repalloc_huge(r->rows, bytes)
+			: MemoryContextAllocHuge(r->data_cxt, bytes);
+		r->allocated = grow;
+	}
+	return r->rows + slot * r->ncols;
+}
+
+static bool
+source_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	SourceReceiver *r = (SourceReceiver *) self;
+	double	   *dst = row_slot(r);
+	MemoryContext oldcxt;
+
+	if ((r->seen & 1023) == 0)
+	{
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(r->row_cxt);
+	}
+	slot_getallattrs(slot);
+	oldcxt = MemoryContextSwitchTo(r->row_cxt);
+	for (int i = 0; i < r->ncols; i++)
+	{
+		SourceColumn *col = &r->cols[i];
+		bool		isnull = slot->tts_isnull[col->attno - 1];
+		Datum		value = slot->tts_values[col->attno - 1];
+		double		x;
+
+		/* category counts see every row, sampled or not */
+		if (col->cls == ANOMALY_TYPE_TEXT)
+			x = isnull ? -1.0
+				: (double) category_code(col, anomaly_datum_to_category(value, col->basetype),
+										 r->data_cxt);
+		else if (dst == NULL)
+			continue;
+		else
+			x = isnull ? NAN : anomaly_checked_double(value, col->basetype, col->name);
+		if (dst)
+			dst[i] = x;
+	}
+	MemoryContextSwitchTo(oldcxt);
+	return true;
+}
+
+static void
+source_shutdown(DestReceiver *self)
+{
+}
+
+static void
+source_destroy(DestReceiver *self)
+{
+}
+
 void
 anomaly_load_training_set(AnContext *ctx, const char *source, ArrayType *exclude,
 						  const AnOptions *opts, AnomalyTrainingSet *set)
 {
-	MemoryContext data_cxt = (MemoryContext) ctx->arg;
-	MemoryContext batch_cxt;
-	MemoryContext oldcxt;
+	SourceReceiver r;
+	SPIExecuteOptions exec;
 	char	   *query;
-	List	   *excluded;
 	SPIPlanPtr	plan;
-	Portal		portal;
-	SourceColumn *cols = NULL;
-	int			ncols = 0;
-	double	   *rows = NULL;
-	size_t		cap = 0;
-	size_t		allocated = 0;
-	int64		seen = 0;
-	AnRng		rng;
+	SourceColumn *cols;
+	int			ncols;
+	double	   *rows;
+	int64		seen;
 	int		  **slot_of_code;
 
 	memset(set, 0, sizeof(*set));
-	excluded = exclude_names(exclude);
-	query = source_query(source);
-	an_rng_seed(&rng, opts->seed ^ UINT64_C(0x5DEECE66D));
-
-	batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "anomaly source batch",
+	memset(&r, 0, sizeof(r));
+	r.pub.receiveSlot = source_receive;
+	r.pub.rStartup = source_startup;
+	r.pub.rShutdown = source_shutdown;
+	r.pub.rDestroy = source_destroy;
+	r.pub.mydest = DestNone;
+	r.opts = opts;
+	r.excluded = exclude_names(exclude);
+	r.data_cxt = (MemoryContext) ctx->arg;
+	r.row_cxt = AllocSetContextCreate(CurrentMemoryContext, "anomaly source row",
 									  ALLOCSET_DEFAULT_SIZES);
+	an_rng_seed(&r.rng, opts->seed ^ UINT64_C(0x5DEECE66D));
+	query = source_query(source);
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "anomaly: SPI_connect failed");
-
 	plan = SPI_prepare(query, 0, NULL);
 	if (plan == NULL)
 		elog(ERROR, "anomaly: could not prepare the source query: %s",
@@ -450,84 +556,26 @@ anomaly_load_training_set(AnContext *ctx, const char *source, ArrayType *exclude
 				 errmsg("the source must be a single query that returns rows"),
 				 errdetail("Source: %s", source)));
 	check_read_only(plan);
-	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
 
-	for (;;)
-	{
-		SPITupleTable *tuptable;
-
-		CHECK_FOR_INTERRUPTS();
-		SPI_cursor_fetch(portal, true, FETCH_ROWS);
-		tuptable = SPI_tuptable;
-		if (cols == NULL)
-		{
-			cols = discover_columns(tuptable->tupdesc, excluded, data_cxt, &ncols);
-			cap = row_budget(opts, cols, ncols);
-		}
-		if (SPI_processed == 0)
-			break;
-
-		oldcxt = MemoryContextSwitchTo(batch_cxt);
-		for (uint64 t = 0; t < SPI_processed; t++)
-		{
-			HeapTuple	tuple = tuptable->vals[t];
-			size_t		slot;
-			double	   *dst;
-
-			seen++;
-			/* reservoir sampling once the buffer is full */
-			if ((size_t) (seen - 1) < cap)
-				slot = (size_t) (seen - 1);
-			else
-			{
-				uint64_t	j = an_rng_below(&rng, (uint64_t) seen);
-
-				slot = j < cap ? (size_t) j : SIZE_MAX;
-			}
-			if (slot != SIZE_MAX && slot >= allocated)
-			{
-				size_t		grow = Min(cap, Max(allocated * 2, (size_t) 1024));
-
-				rows = rows
-					? repalloc_huge(rows, grow * ncols * sizeof(double))
-					: MemoryContextAllocHuge(data_cxt, grow * ncols * sizeof(double));
-				allocated = grow;
-			}
-			dst = slot != SIZE_MAX ? rows + slot * ncols : NULL;
-
-			for (int i = 0; i < ncols; i++)
-			{
-				SourceColumn *col = &cols[i];
-				bool		isnull;
-				Datum		value = SPI_getbinval(tuple, tuptable->tupdesc, col->attno, &isnull);
-				double		x;
-
-				if (col->cls == ANOMALY_TYPE_TEXT)
-					x = isnull ? -1.0
-						: (double) category_code(col, anomaly_datum_to_category(value, col->basetype),
-												 data_cxt);
-				else if (dst == NULL)
-					continue;
-				else
-					x = isnull ? NAN : anomaly_checked_double(value, col->basetype, col->name);
-				if (dst)
-					dst[i] = x;
-			}
-		}
-		MemoryContextSwitchTo(oldcxt);
-		MemoryContextReset(batch_cxt);
-		SPI_freetuptable(tuptable);
-	}
-	SPI_cursor_close(portal);
+	memset(&exec, 0, sizeof(exec));
+	exec.read_only = true;
+	exec.dest = &r.pub;
+	/* a receiver of kind DestNone makes SPI report SPI_OK_UTILITY */
+	if (SPI_execute_plan_extended(plan, &exec) < 0)
+		elog(ERROR, "anomaly: the source query failed");
 	SPI_finish();
-	MemoryContextDelete(batch_cxt);
+	MemoryContextDelete(r.row_cxt);
 
+	cols = r.cols;
+	ncols = r.ncols;
+	rows = r.rows;
+	seen = r.seen;
+	set->n = (size_t) Min((int64) r.cap, seen);
 	if (seen == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA),
 				 errmsg("the source returned no rows to train on")));
 
-	set->n = (size_t) Min((int64) cap, seen);
 	set->rows_seen = seen;
 	if ((size_t) seen > set->n)
 		ereport(NOTICE,
@@ -538,6 +586,20 @@ anomaly_load_training_set(AnContext *ctx, const char *source, ArrayType *exclude
 	slot_of_code = palloc0(sizeof(int *) * ncols);
 	build_spec(ctx, cols, ncols, rows, set->n, opts->max_categories, &set->spec, slot_of_code);
 
+	if (set->spec.dim == ncols)
+	{
+		/*
+		 * No categorical column: the rows already are the encoded vectors
+		 * but for NULLs.  Filling those in place saves a second copy, whose
+		 * page faults cost more than the copy itself.
+		 */
+		for (size_t r = 0; r < set->n; r++)
+			for (int i = 0; i < ncols; i++)
+				if (isnan(rows[r * ncols + i]))
+					rows[r * ncols + i] = set->spec.features[i].fill;
+		set->raw = rows;
+		return;
+	}
 	set->raw = an_alloc_array(ctx, set->n * set->spec.dim, sizeof(double));
 	if (!set->raw)
 		anomaly_core_error(ctx, an_nomem(ctx));
