@@ -57,3 +57,16 @@ SELECT anomaly_score('sensor_ae', s) FROM sensor s WHERE id = 1;
 SELECT anomaly_drop_model('sensor_ae');
 SELECT anomaly_drop_model('sensor_ae', if_exists => true);
 SELECT anomaly_drop_model(NULL);
+
+-- the model can come from a column: each row is scored by its own model
+SELECT version FROM anomaly_create_model('m_even', 'SELECT temp, pressure, load FROM sensor WHERE id % 2 = 0', options => '{"seed": 1, "epochs": 2}');
+SELECT version FROM anomaly_create_model('m_odd', 'SELECT temp, pressure, load FROM sensor WHERE id % 2 = 1', options => '{"seed": 2, "epochs": 2}');
+CREATE TEMP TABLE per_row AS
+SELECT s.*, CASE WHEN id % 2 = 0 THEN 'm_even' ELSE 'm_odd' END AS model FROM sensor s WHERE id <= 100;
+SELECT count(*) AS rows,
+       count(*) FILTER (WHERE anomaly_score(p.model, p) =
+                        CASE WHEN p.model = 'm_even' THEN anomaly_score('m_even', p) ELSE anomaly_score('m_odd', p) END) AS same
+FROM per_row p;
+SELECT anomaly_score(CASE WHEN id = 3 THEN 'nope' ELSE 'm_odd' END, p) FROM per_row p WHERE id IN (1, 3) ORDER BY id;
+SELECT anomaly_drop_model('m_even');
+SELECT anomaly_drop_model('m_odd');

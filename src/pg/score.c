@@ -38,6 +38,7 @@ typedef struct ScoreState
 	char		name[NAMEDATALEN];
 	AnomalyCachedModel *cached;
 	double	   *raw;			/* one encoded row */
+	int			raw_size;
 
 	/* row type -> features, valid for (row type, model generation) */
 	Oid			row_type;
@@ -50,22 +51,57 @@ typedef struct ScoreState
 	bool	   *nulls;
 } ScoreState;
 
+/*
+ * A call site keeps one ScoreState per model it has seen in this query, so
+ * a query that takes the model name from a column (one model per merchant,
+ * say) validates each model once, not once per row.  Beyond
+ * MAX_MODELS_PER_CALL models the oldest state is recycled.
+ */
+#define MAX_MODELS_PER_CALL 8
+
+typedef struct ScoreCallSite
+{
+	int			n;
+	int			next_victim;
+	ScoreState	states[MAX_MODELS_PER_CALL];
+} ScoreCallSite;
+
 static ScoreState *
 score_state(FunctionCallInfo fcinfo, const char *name)
 {
-	ScoreState *state = fcinfo->flinfo->fn_extra;
+	ScoreCallSite *site = fcinfo->flinfo->fn_extra;
+	ScoreState *state = NULL;
+	AnomalyCachedModel *cached;
 
-	if (state == NULL)
+	if (site == NULL)
 	{
-		state = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ScoreState));
-		fcinfo->flinfo->fn_extra = state;
+		site = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ScoreCallSite));
+		fcinfo->flinfo->fn_extra = site;
 	}
-	if (state->cached == NULL || strcmp(state->name, name) != 0)
+	for (int i = 0; i < site->n; i++)
+		if (strcmp(site->states[i].name, name) == 0)
+			return &site->states[i];
+
+	/* look the model up before taking a slot, which an error would leave half-made */
+	cached = anomaly_cache_get(name);
+	if (site->n < MAX_MODELS_PER_CALL)
+		state = &site->states[site->n++];
+	else
 	{
-		state->cached = anomaly_cache_get(name);
-		strlcpy(state->name, name, sizeof(state->name));
+		/* recycle a state: its buffers are reused or replaced below */
+		state = &site->states[site->next_victim];
+		site->next_victim = (site->next_victim + 1) % MAX_MODELS_PER_CALL;
+		state->map_generation = 0;
+	}
+	state->cached = cached;
+	strlcpy(state->name, name, sizeof(state->name));
+	if (cached->model.spec.dim > state->raw_size)
+	{
+		if (state->raw)
+			pfree(state->raw);
+		state->raw_size = cached->model.spec.dim;
 		state->raw = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
-										sizeof(double) * state->cached->model.spec.dim);
+										sizeof(double) * state->raw_size);
 	}
 	return state;
 }
@@ -117,6 +153,14 @@ build_row_map(FunctionCallInfo fcinfo, ScoreState *state, Oid row_type, int32 ro
 	ReleaseTupleDesc(desc);
 	desc = state->desc;
 
+	/* rebuilt whenever the query switches models: free the previous map */
+	if (state->attno)
+	{
+		pfree(state->attno);
+		pfree(state->basetype);
+		pfree(state->values);
+		pfree(state->nulls);
+	}
 	state->attno = MemoryContextAlloc(mcxt, sizeof(int) * spec->n_features);
 	state->basetype = MemoryContextAlloc(mcxt, sizeof(Oid) * spec->n_features);
 	state->values = MemoryContextAlloc(mcxt, sizeof(Datum) * Max(desc->natts, 1));
