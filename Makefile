@@ -35,6 +35,10 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS does not track header dependencies: rebuild everything when a
+# header changes (a struct's layout must agree across objects)
+$(OBJS): $(wildcard include/anomaly/*.h)
+
 # ---- the PostgreSQL-free core: static library and unit tests ----
 
 CORE_CC ?= cc

@@ -28,6 +28,12 @@ typedef struct AnMethod
 {
 	const char *name;
 
+	/*
+	 * Epochs when the option is not given; 0 for the generic rule of
+	 * an_options_resolve (some thousands of optimiser steps).
+	 */
+	int			default_epochs;
+
 	/* method-specific options: a struct of options_size bytes */
 	size_t		options_size;
 	void		(*options_init) (void *mopts);

@@ -268,7 +268,8 @@ clamp_int(int64_t x, int lo, int hi)
  * 30-64-16-64-30 autoencoder of the reference implementation.  Batches
  * grow with the table (32 to 256 rows), and small tables get more epochs
  * so that every model sees some thousands of optimiser steps; early
- * stopping ends training sooner when the validation loss stalls.
+ * stopping ends training sooner when the validation loss stalls.  A
+ * method may set its own default_epochs instead.
  */
 void
 an_options_resolve(AnOptions *opts, int dim, size_t n_rows)
@@ -291,6 +292,8 @@ an_options_resolve(AnOptions *opts, int dim, size_t n_rows)
 			b *= 2;
 		opts->batch_size = b;
 	}
+	if (opts->epochs == 0 && opts->method && opts->method->default_epochs > 0)
+		opts->epochs = opts->method->default_epochs;
 	if (opts->epochs == 0)
 	{
 		n_train = (size_t) ((double) n_rows * (1.0 - opts->validation_fraction));

@@ -1415,3 +1415,28 @@ UNIT_TEST(deep_svdd_out_of_memory_leaks_nothing)
 	CHECK_NO_LEAKS(&counter);
 	free(raw);
 }
+
+/* deep_svdd trains 5 epochs unless told otherwise; the autoencoder keeps the generic rule */
+UNIT_TEST(svdd_default_epochs)
+{
+	AnContext	ctx;
+	AnOptions	opts;
+	AnOptionValue v = {.kind = AN_OPTION_NUMBER, .number = 12};
+
+	an_context_init_malloc(&ctx);
+	REQUIRE(an_options_init(&ctx, &opts, an_method_lookup("deep_svdd")) == AN_OK);
+	an_options_resolve(&opts, 10, 5000);
+	CHECK(opts.epochs == 5);
+	an_options_free(&ctx, &opts);
+
+	REQUIRE(an_options_init(&ctx, &opts, an_method_lookup("deep_svdd")) == AN_OK);
+	REQUIRE(an_options_set(&ctx, &opts, "epochs", &v) == AN_OK);
+	an_options_resolve(&opts, 10, 5000);
+	CHECK(opts.epochs == 12);
+	an_options_free(&ctx, &opts);
+
+	REQUIRE(an_options_init(&ctx, &opts, an_method_lookup("autoencoder")) == AN_OK);
+	an_options_resolve(&opts, 10, 5000);
+	CHECK(opts.epochs != 5 && opts.epochs >= 5);
+	an_options_free(&ctx, &opts);
+}
