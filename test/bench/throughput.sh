@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # test/bench/throughput.sh: training and scoring speed against the PyTorch reference.
 #
-#   test/bench/throughput.sh [rows]        (default 100000; PGHOST etc. as for psql)
+#   test/bench/throughput.sh [rows] [method]   (default 100000 autoencoder; PGHOST etc. as for psql)
 #
 # Uses the reference's synthetic transactions (d = 30, 0.2 % anomalies) from
 # ../shared/bench/reference/gen_data.py, so that the figures compare with
-# ../shared/bench/reference/RESULTS.md: the same 30-64-16-64-30 autoencoder,
-# 5 epochs, batch 256, Adam 1e-3, no validation split, one BLAS thread.
+# ../shared/bench/reference/RESULTS.md: the same 30-64-16-64-30 autoencoder
+# (or the 30-64-16 Deep SVDD encoder with method deep_svdd), 5 epochs,
+# batch 256, Adam 1e-3, no validation split, one BLAS thread.
 # Prints training rows x epochs / s (epoch loop only, and end to end with
 # reading the table), scoring rows / s (serial, and with 2 parallel workers),
 # the in-database lower bound sum(f0 + ... + f29), and AUROC / AUPRC.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 rows=${1:-100000}
+method=${2:-autoencoder}
 gen=${ANOMALY_REFERENCE_DIR:-$here/../../../shared/bench/reference}/gen_data.py
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -35,7 +37,7 @@ psql_q -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS bench_tx"
 
 # training: NOTICEs carry the epoch loop's rows/s; maintenance_work_mem
 # large enough to train on every row rather than a sample
-psql_q -At -c "SET anomaly.training_threads = 1" -c "SET maintenance_work_mem = '2GB'" -c "SELECT train_seconds FROM anomaly_create_model('bench_tx', 'bench_tx', exclude => '{label}', options => '{\"seed\": 42, \"hidden\": [64], \"latent\": 16, \"epochs\": 5, \"batch_size\": 256, \"learning_rate\": 0.001, \"validation_fraction\": 0, \"early_stopping_patience\": 0}')" \
+psql_q -At -c "SET anomaly.training_threads = 1" -c "SET maintenance_work_mem = '2GB'" -c "SELECT train_seconds FROM anomaly_create_model('bench_tx', 'bench_tx', method => '$method', exclude => '{label}', options => '{\"seed\": 42, \"hidden\": [64], \"latent\": 16, \"epochs\": 5, \"batch_size\": 256, \"learning_rate\": 0.001, \"validation_fraction\": 0, \"early_stopping_patience\": 0}')" \
 	>"$work/train.out" 2>"$work/train.err"
 train_s=$(tail -1 "$work/train.out")
 epoch_rate=$(grep -o '[0-9]* rows/s' "$work/train.err" | awk '{print $1}' | sort -n | tail -1)
@@ -71,6 +73,7 @@ SQL
 psql_q -c "SET client_min_messages = warning" -c "SELECT anomaly_drop_model('bench_tx')" -c "DROP TABLE bench_tx" >/dev/null
 
 rate() { awk -v n="$rows" -v s="$1" 'BEGIN {printf "%d", n / s}'; }
+echo "method                              $method"
 echo "rows                                $rows (d = 30)"
 echo "train, epoch loop (rows x epochs/s)  $epoch_rate"
 echo "train, end to end (rows x epochs/s)  $e2e_rate  ($train_s s for 5 epochs incl. reading the table)"
