@@ -79,6 +79,7 @@ extern const char *an_method_names(void);
 
 /* registered methods (one file each) */
 extern const AnMethod an_method_autoencoder;
+extern const AnMethod an_method_ocnn;
 
 /*
  * Train an autoencoder (the hidden/latent/activation options, the given

@@ -14,6 +14,7 @@
 
 static const AnMethod *const methods[] = {
 	&an_method_autoencoder,
+	&an_method_ocnn,
 	NULL
 };
 
