@@ -87,6 +87,7 @@ extern const char *an_method_names(void);
 extern const AnMethod an_method_autoencoder;
 extern const AnMethod an_method_deep_svdd;
 extern const AnMethod an_method_vae;
+extern const AnMethod an_method_ocnn;
 
 /*
  * Train an autoencoder (the hidden/latent/activation options, the given

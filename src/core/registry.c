@@ -16,6 +16,7 @@ static const AnMethod *const methods[] = {
 	&an_method_autoencoder,
 	&an_method_deep_svdd,
 	&an_method_vae,
+	&an_method_ocnn,
 	NULL
 };
 
