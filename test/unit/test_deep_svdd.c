@@ -34,26 +34,10 @@ svdd(void)
 	return an_method_lookup("deep_svdd");
 }
 
-static AnOptionValue
-num(double x)
-{
-	AnOptionValue v = {.kind = AN_OPTION_NUMBER, .number = x};
-
-	return v;
-}
-
-static AnOptionValue
-str(const char *s)
-{
-	AnOptionValue v = {.kind = AN_OPTION_STRING, .string = s};
-
-	return v;
-}
-
 static AnStatus
 set_num(AnContext *ctx, AnOptions *opts, const char *key, double x)
 {
-	AnOptionValue v = num(x);
+	AnOptionValue v = unit_num(x);
 
 	return an_options_set(ctx, opts, key, &v);
 }
@@ -61,7 +45,7 @@ set_num(AnContext *ctx, AnOptions *opts, const char *key, double x)
 static AnStatus
 set_str(AnContext *ctx, AnOptions *opts, const char *key, const char *s)
 {
-	AnOptionValue v = str(s);
+	AnOptionValue v = unit_str(s);
 
 	return an_options_set(ctx, opts, key, &v);
 }
@@ -340,40 +324,40 @@ UNIT_TEST(deep_svdd_options_validated)
 	REQUIRE(an_options_init(&ctx, &opts, svdd()) == AN_OK);
 	CHECK(opts.method_options != NULL);
 
-	CHECK_ACCEPTED(&ctx, &opts, "objective", str("soft_boundary"));
-	CHECK_ACCEPTED(&ctx, &opts, "objective", str("one_class"));
-	CHECK_ACCEPTED(&ctx, &opts, "nu", num(1));
-	CHECK_ACCEPTED(&ctx, &opts, "nu", num(0.001));
-	CHECK_ACCEPTED(&ctx, &opts, "eps", num(1e-9));
-	CHECK_ACCEPTED(&ctx, &opts, "eps", num(5));
-	CHECK_ACCEPTED(&ctx, &opts, "pretrain_epochs", num(0));
-	CHECK_ACCEPTED(&ctx, &opts, "pretrain_epochs", num(30));
+	CHECK_ACCEPTED(&ctx, &opts, "objective", unit_str("soft_boundary"));
+	CHECK_ACCEPTED(&ctx, &opts, "objective", unit_str("one_class"));
+	CHECK_ACCEPTED(&ctx, &opts, "nu", unit_num(1));
+	CHECK_ACCEPTED(&ctx, &opts, "nu", unit_num(0.001));
+	CHECK_ACCEPTED(&ctx, &opts, "eps", unit_num(1e-9));
+	CHECK_ACCEPTED(&ctx, &opts, "eps", unit_num(5));
+	CHECK_ACCEPTED(&ctx, &opts, "pretrain_epochs", unit_num(0));
+	CHECK_ACCEPTED(&ctx, &opts, "pretrain_epochs", unit_num(30));
 
-	CHECK_REJECTED(&ctx, &opts, "objective", str("hard_boundary"));
+	CHECK_REJECTED(&ctx, &opts, "objective", unit_str("hard_boundary"));
 	CHECK_CONTAINS(ctx.errmsg, "one_class, soft_boundary");
-	CHECK_REJECTED(&ctx, &opts, "objective", num(1));
+	CHECK_REJECTED(&ctx, &opts, "objective", unit_num(1));
 	CHECK_REJECTED(&ctx, &opts, "objective", nul);
-	CHECK_REJECTED(&ctx, &opts, "nu", num(0));
+	CHECK_REJECTED(&ctx, &opts, "nu", unit_num(0));
 	CHECK_CONTAINS(ctx.errmsg, "(0, 1]");
-	CHECK_REJECTED(&ctx, &opts, "nu", num(-0.1));
-	CHECK_REJECTED(&ctx, &opts, "nu", num(1.0001));
-	CHECK_REJECTED(&ctx, &opts, "nu", num(NAN));
-	CHECK_REJECTED(&ctx, &opts, "nu", str("0.1"));
-	CHECK_REJECTED(&ctx, &opts, "eps", num(0));
-	CHECK_REJECTED(&ctx, &opts, "eps", num(-1));
-	CHECK_REJECTED(&ctx, &opts, "eps", num(INFINITY));
+	CHECK_REJECTED(&ctx, &opts, "nu", unit_num(-0.1));
+	CHECK_REJECTED(&ctx, &opts, "nu", unit_num(1.0001));
+	CHECK_REJECTED(&ctx, &opts, "nu", unit_num(NAN));
+	CHECK_REJECTED(&ctx, &opts, "nu", unit_str("0.1"));
+	CHECK_REJECTED(&ctx, &opts, "eps", unit_num(0));
+	CHECK_REJECTED(&ctx, &opts, "eps", unit_num(-1));
+	CHECK_REJECTED(&ctx, &opts, "eps", unit_num(INFINITY));
 	CHECK_REJECTED(&ctx, &opts, "eps", b);
-	CHECK_REJECTED(&ctx, &opts, "pretrain_epochs", num(-1));
-	CHECK_REJECTED(&ctx, &opts, "pretrain_epochs", num(1.5));
-	CHECK_REJECTED(&ctx, &opts, "pretrain_epochs", num(1e9));
-	CHECK_REJECTED(&ctx, &opts, "pretrain_epochs", str("3"));
+	CHECK_REJECTED(&ctx, &opts, "pretrain_epochs", unit_num(-1));
+	CHECK_REJECTED(&ctx, &opts, "pretrain_epochs", unit_num(1.5));
+	CHECK_REJECTED(&ctx, &opts, "pretrain_epochs", unit_num(1e9));
+	CHECK_REJECTED(&ctx, &opts, "pretrain_epochs", unit_str("3"));
 	/* a key neither the common options nor deep_svdd know */
-	CHECK_REJECTED(&ctx, &opts, "radius", num(1));
+	CHECK_REJECTED(&ctx, &opts, "radius", unit_num(1));
 	CHECK_CONTAINS(ctx.errmsg, "deep_svdd");
 	/* deep_svdd's keys mean nothing to the autoencoder */
 	an_options_free(&ctx, &opts);
 	REQUIRE(an_options_init(&ctx, &opts, &an_method_autoencoder) == AN_OK);
-	CHECK_REJECTED(&ctx, &opts, "nu", num(0.1));
+	CHECK_REJECTED(&ctx, &opts, "nu", unit_num(0.1));
 	an_options_free(&ctx, &opts);
 }
 

@@ -151,30 +151,6 @@ UNIT_TEST(ocnn_registered)
 	do { AnOptionValue v_ = (value); \
 		 CHECK_STATUS(an_options_set((ctx), (opts), (key), &v_), AN_OK); } while (0)
 
-static AnOptionValue
-num(double x)
-{
-	AnOptionValue v = {.kind = AN_OPTION_NUMBER, .number = x};
-
-	return v;
-}
-
-static AnOptionValue
-text(const char *s)
-{
-	AnOptionValue v = {.kind = AN_OPTION_STRING, .string = s};
-
-	return v;
-}
-
-static AnOptionValue
-boolean(bool b)
-{
-	AnOptionValue v = {.kind = AN_OPTION_BOOL, .boolean = b};
-
-	return v;
-}
-
 UNIT_TEST(ocnn_options_validation)
 {
 	AnContext	ctx;
@@ -184,56 +160,56 @@ UNIT_TEST(ocnn_options_validation)
 	REQUIRE(an_options_init(&ctx, &opts, &an_method_ocnn) == AN_OK);
 	REQUIRE(opts.method_options != NULL);
 
-	CHECK_OC_ACCEPTED(&ctx, &opts, "nu", num(1));
-	CHECK_OC_ACCEPTED(&ctx, &opts, "nu", num(1e-6));
-	CHECK_OC_ACCEPTED(&ctx, &opts, "nu", num(0.25));
-	CHECK_OC_ACCEPTED(&ctx, &opts, "units", num(1));
-	CHECK_OC_ACCEPTED(&ctx, &opts, "units", num(65536));
-	CHECK_OC_ACCEPTED(&ctx, &opts, "pretrain", boolean(false));
-	CHECK_OC_ACCEPTED(&ctx, &opts, "pretrain", boolean(true));
-	CHECK_OC_ACCEPTED(&ctx, &opts, "pretrain_epochs", num(1));
-	CHECK_OC_ACCEPTED(&ctx, &opts, "pretrain_epochs", num(100000));
-	CHECK_OC_ACCEPTED(&ctx, &opts, "rbf_centers", num(0));
-	CHECK_OC_ACCEPTED(&ctx, &opts, "rbf_centers", num(4096));
-	CHECK_OC_ACCEPTED(&ctx, &opts, "rbf_gamma", num(0.5));
-	CHECK_OC_ACCEPTED(&ctx, &opts, "rbf_gamma", num(1e6));
+	CHECK_OC_ACCEPTED(&ctx, &opts, "nu", unit_num(1));
+	CHECK_OC_ACCEPTED(&ctx, &opts, "nu", unit_num(1e-6));
+	CHECK_OC_ACCEPTED(&ctx, &opts, "nu", unit_num(0.25));
+	CHECK_OC_ACCEPTED(&ctx, &opts, "units", unit_num(1));
+	CHECK_OC_ACCEPTED(&ctx, &opts, "units", unit_num(65536));
+	CHECK_OC_ACCEPTED(&ctx, &opts, "pretrain", unit_bool(false));
+	CHECK_OC_ACCEPTED(&ctx, &opts, "pretrain", unit_bool(true));
+	CHECK_OC_ACCEPTED(&ctx, &opts, "pretrain_epochs", unit_num(1));
+	CHECK_OC_ACCEPTED(&ctx, &opts, "pretrain_epochs", unit_num(100000));
+	CHECK_OC_ACCEPTED(&ctx, &opts, "rbf_centers", unit_num(0));
+	CHECK_OC_ACCEPTED(&ctx, &opts, "rbf_centers", unit_num(4096));
+	CHECK_OC_ACCEPTED(&ctx, &opts, "rbf_gamma", unit_num(0.5));
+	CHECK_OC_ACCEPTED(&ctx, &opts, "rbf_gamma", unit_num(1e6));
 	/* and the common options still work */
-	CHECK_OC_ACCEPTED(&ctx, &opts, "weight_decay", num(0.3));
+	CHECK_OC_ACCEPTED(&ctx, &opts, "weight_decay", unit_num(0.3));
 	CHECK(opts.weight_decay == 0.3);
 
-	CHECK_OC_REJECTED(&ctx, &opts, "nu", num(0));
+	CHECK_OC_REJECTED(&ctx, &opts, "nu", unit_num(0));
 	CHECK_CONTAINS(ctx.errmsg, "(0, 1]");
-	CHECK_OC_REJECTED(&ctx, &opts, "nu", num(-0.1));
-	CHECK_OC_REJECTED(&ctx, &opts, "nu", num(1.5));
-	CHECK_OC_REJECTED(&ctx, &opts, "nu", num(NAN));
-	CHECK_OC_REJECTED(&ctx, &opts, "nu", text("0.1"));
-	CHECK_OC_REJECTED(&ctx, &opts, "nu", boolean(true));
-	CHECK_OC_REJECTED(&ctx, &opts, "units", num(0));
-	CHECK_OC_REJECTED(&ctx, &opts, "units", num(2.5));
-	CHECK_OC_REJECTED(&ctx, &opts, "units", num(65537));
-	CHECK_OC_REJECTED(&ctx, &opts, "units", text("8"));
-	CHECK_OC_REJECTED(&ctx, &opts, "pretrain", num(1));
-	CHECK_OC_REJECTED(&ctx, &opts, "pretrain", text("true"));
+	CHECK_OC_REJECTED(&ctx, &opts, "nu", unit_num(-0.1));
+	CHECK_OC_REJECTED(&ctx, &opts, "nu", unit_num(1.5));
+	CHECK_OC_REJECTED(&ctx, &opts, "nu", unit_num(NAN));
+	CHECK_OC_REJECTED(&ctx, &opts, "nu", unit_str("0.1"));
+	CHECK_OC_REJECTED(&ctx, &opts, "nu", unit_bool(true));
+	CHECK_OC_REJECTED(&ctx, &opts, "units", unit_num(0));
+	CHECK_OC_REJECTED(&ctx, &opts, "units", unit_num(2.5));
+	CHECK_OC_REJECTED(&ctx, &opts, "units", unit_num(65537));
+	CHECK_OC_REJECTED(&ctx, &opts, "units", unit_str("8"));
+	CHECK_OC_REJECTED(&ctx, &opts, "pretrain", unit_num(1));
+	CHECK_OC_REJECTED(&ctx, &opts, "pretrain", unit_str("true"));
 	CHECK_CONTAINS(ctx.errmsg, "boolean");
-	CHECK_OC_REJECTED(&ctx, &opts, "pretrain_epochs", num(0));
-	CHECK_OC_REJECTED(&ctx, &opts, "pretrain_epochs", num(100001));
-	CHECK_OC_REJECTED(&ctx, &opts, "rbf_centers", num(-1));
-	CHECK_OC_REJECTED(&ctx, &opts, "rbf_centers", num(4097));
-	CHECK_OC_REJECTED(&ctx, &opts, "rbf_centers", num(2.5));
-	CHECK_OC_REJECTED(&ctx, &opts, "rbf_gamma", num(0));
-	CHECK_OC_REJECTED(&ctx, &opts, "rbf_gamma", num(-1));
-	CHECK_OC_REJECTED(&ctx, &opts, "rbf_gamma", num(1e7));
-	CHECK_OC_REJECTED(&ctx, &opts, "rbf_gamma", num(INFINITY));
+	CHECK_OC_REJECTED(&ctx, &opts, "pretrain_epochs", unit_num(0));
+	CHECK_OC_REJECTED(&ctx, &opts, "pretrain_epochs", unit_num(100001));
+	CHECK_OC_REJECTED(&ctx, &opts, "rbf_centers", unit_num(-1));
+	CHECK_OC_REJECTED(&ctx, &opts, "rbf_centers", unit_num(4097));
+	CHECK_OC_REJECTED(&ctx, &opts, "rbf_centers", unit_num(2.5));
+	CHECK_OC_REJECTED(&ctx, &opts, "rbf_gamma", unit_num(0));
+	CHECK_OC_REJECTED(&ctx, &opts, "rbf_gamma", unit_num(-1));
+	CHECK_OC_REJECTED(&ctx, &opts, "rbf_gamma", unit_num(1e7));
+	CHECK_OC_REJECTED(&ctx, &opts, "rbf_gamma", unit_num(INFINITY));
 
 	/* a key neither the core nor the method knows */
-	CHECK_OC_REJECTED(&ctx, &opts, "nus", num(0.1));
+	CHECK_OC_REJECTED(&ctx, &opts, "nus", unit_num(0.1));
 	CHECK_CONTAINS(ctx.errmsg, "method \"ocnn\"");
 	/* the autoencoder does not take the OC-NN's options */
 	{
 		AnOptions	ae;
 
 		REQUIRE(an_options_init(&ctx, &ae, &an_method_autoencoder) == AN_OK);
-		CHECK_OC_REJECTED(&ctx, &ae, "nu", num(0.1));
+		CHECK_OC_REJECTED(&ctx, &ae, "nu", unit_num(0.1));
 		an_options_free(&ctx, &ae);
 	}
 	an_options_free(&ctx, &opts);

@@ -16,30 +16,6 @@
 #include "unit.h"
 
 static AnOptionValue
-num(double x)
-{
-	AnOptionValue v = {.kind = AN_OPTION_NUMBER, .number = x};
-
-	return v;
-}
-
-static AnOptionValue
-str(const char *s)
-{
-	AnOptionValue v = {.kind = AN_OPTION_STRING, .string = s};
-
-	return v;
-}
-
-static AnOptionValue
-boolean(bool b)
-{
-	AnOptionValue v = {.kind = AN_OPTION_BOOL, .boolean = b};
-
-	return v;
-}
-
-static AnOptionValue
 array(const double *items, int n)
 {
 	AnOptionValue v = {.kind = AN_OPTION_ARRAY, .items = items, .n_items = n};
@@ -108,45 +84,45 @@ UNIT_TEST(options_accept_good_values)
 	static const double two[2] = {64, 32};
 
 	init_opts(&ctx, &opts);
-	CHECK_ACCEPTED(&ctx, &opts, "hidden", num(32));
+	CHECK_ACCEPTED(&ctx, &opts, "hidden", unit_num(32));
 	CHECK(opts.n_hidden == 1 && opts.hidden[0] == 32);
 	CHECK_ACCEPTED(&ctx, &opts, "hidden", array(two, 2));
 	CHECK(opts.n_hidden == 2 && opts.hidden[0] == 64 && opts.hidden[1] == 32);
-	CHECK_ACCEPTED(&ctx, &opts, "latent", num(8));
+	CHECK_ACCEPTED(&ctx, &opts, "latent", unit_num(8));
 	CHECK(opts.latent == 8);
-	CHECK_ACCEPTED(&ctx, &opts, "activation", str("tanh"));
+	CHECK_ACCEPTED(&ctx, &opts, "activation", unit_str("tanh"));
 	CHECK(opts.activation == AN_ACT_TANH);
-	CHECK_ACCEPTED(&ctx, &opts, "activation", str("leaky_relu"));
+	CHECK_ACCEPTED(&ctx, &opts, "activation", unit_str("leaky_relu"));
 	CHECK(opts.activation == AN_ACT_LEAKY_RELU);
-	CHECK_ACCEPTED(&ctx, &opts, "epochs", num(10));
+	CHECK_ACCEPTED(&ctx, &opts, "epochs", unit_num(10));
 	CHECK(opts.epochs == 10);
-	CHECK_ACCEPTED(&ctx, &opts, "batch_size", num(128));
+	CHECK_ACCEPTED(&ctx, &opts, "batch_size", unit_num(128));
 	CHECK(opts.batch_size == 128);
-	CHECK_ACCEPTED(&ctx, &opts, "learning_rate", num(0.01));
+	CHECK_ACCEPTED(&ctx, &opts, "learning_rate", unit_num(0.01));
 	CHECK(opts.learning_rate == 0.01);
-	CHECK_ACCEPTED(&ctx, &opts, "weight_decay", num(0));
+	CHECK_ACCEPTED(&ctx, &opts, "weight_decay", unit_num(0));
 	CHECK(opts.weight_decay == 0);
-	CHECK_ACCEPTED(&ctx, &opts, "seed", num(42));
+	CHECK_ACCEPTED(&ctx, &opts, "seed", unit_num(42));
 	CHECK(opts.seed == 42 && opts.seed_set);
-	CHECK_ACCEPTED(&ctx, &opts, "seed", num(9007199254740992.0));
+	CHECK_ACCEPTED(&ctx, &opts, "seed", unit_num(9007199254740992.0));
 	CHECK(opts.seed == UINT64_C(9007199254740992));
-	CHECK_ACCEPTED(&ctx, &opts, "validation_fraction", num(0));
+	CHECK_ACCEPTED(&ctx, &opts, "validation_fraction", unit_num(0));
 	CHECK(opts.validation_fraction == 0);
-	CHECK_ACCEPTED(&ctx, &opts, "validation_fraction", num(0.5));
+	CHECK_ACCEPTED(&ctx, &opts, "validation_fraction", unit_num(0.5));
 	CHECK(opts.validation_fraction == 0.5);
-	CHECK_ACCEPTED(&ctx, &opts, "early_stopping_patience", num(0));
+	CHECK_ACCEPTED(&ctx, &opts, "early_stopping_patience", unit_num(0));
 	CHECK(opts.early_stopping_patience == 0);
-	CHECK_ACCEPTED(&ctx, &opts, "contamination", num(0.05));
+	CHECK_ACCEPTED(&ctx, &opts, "contamination", unit_num(0.05));
 	CHECK(opts.contamination == 0.05);
-	CHECK_ACCEPTED(&ctx, &opts, "contamination", num(0.5));
+	CHECK_ACCEPTED(&ctx, &opts, "contamination", unit_num(0.5));
 	CHECK(opts.contamination == 0.5);
-	CHECK_ACCEPTED(&ctx, &opts, "max_rows", num(1000));
+	CHECK_ACCEPTED(&ctx, &opts, "max_rows", unit_num(1000));
 	CHECK(opts.max_rows == 1000);
-	CHECK_ACCEPTED(&ctx, &opts, "scaler", str("robust"));
+	CHECK_ACCEPTED(&ctx, &opts, "scaler", unit_str("robust"));
 	CHECK(opts.scaler == AN_SCALER_ROBUST);
-	CHECK_ACCEPTED(&ctx, &opts, "scaler", str("none"));
+	CHECK_ACCEPTED(&ctx, &opts, "scaler", unit_str("none"));
 	CHECK(opts.scaler == AN_SCALER_NONE);
-	CHECK_ACCEPTED(&ctx, &opts, "max_categories", num(5));
+	CHECK_ACCEPTED(&ctx, &opts, "max_categories", unit_num(5));
 	CHECK(opts.max_categories == 5);
 }
 
@@ -164,42 +140,42 @@ UNIT_TEST(options_reject_bad_values)
 	CHECK_REJECTED(&ctx, &opts, "hidden", array(zero_width, 2));
 	CHECK_REJECTED(&ctx, &opts, "hidden", array(fractional, 1));
 	CHECK_REJECTED(&ctx, &opts, "hidden", array(nine, 9));
-	CHECK_REJECTED(&ctx, &opts, "hidden", num(0));
-	CHECK_REJECTED(&ctx, &opts, "hidden", num(65537));
-	CHECK_REJECTED(&ctx, &opts, "hidden", str("64"));
+	CHECK_REJECTED(&ctx, &opts, "hidden", unit_num(0));
+	CHECK_REJECTED(&ctx, &opts, "hidden", unit_num(65537));
+	CHECK_REJECTED(&ctx, &opts, "hidden", unit_str("64"));
 	CHECK(opts.n_hidden == 0);
 
-	CHECK_REJECTED(&ctx, &opts, "latent", num(0));
-	CHECK_REJECTED(&ctx, &opts, "latent", num(2.5));
-	CHECK_REJECTED(&ctx, &opts, "latent", str("8"));
+	CHECK_REJECTED(&ctx, &opts, "latent", unit_num(0));
+	CHECK_REJECTED(&ctx, &opts, "latent", unit_num(2.5));
+	CHECK_REJECTED(&ctx, &opts, "latent", unit_str("8"));
 	CHECK_REJECTED(&ctx, &opts, "latent", null_value());
-	CHECK_REJECTED(&ctx, &opts, "activation", str("softmax"));
-	CHECK_REJECTED(&ctx, &opts, "activation", num(1));
+	CHECK_REJECTED(&ctx, &opts, "activation", unit_str("softmax"));
+	CHECK_REJECTED(&ctx, &opts, "activation", unit_num(1));
 	CHECK_CONTAINS(ctx.errmsg, "relu");		/* the message lists the choices */
-	CHECK_REJECTED(&ctx, &opts, "epochs", num(0));
-	CHECK_REJECTED(&ctx, &opts, "epochs", num(100001));
-	CHECK_REJECTED(&ctx, &opts, "epochs", num(NAN));
-	CHECK_REJECTED(&ctx, &opts, "epochs", num(INFINITY));
-	CHECK_REJECTED(&ctx, &opts, "batch_size", num(-1));
-	CHECK_REJECTED(&ctx, &opts, "batch_size", boolean(true));
-	CHECK_REJECTED(&ctx, &opts, "learning_rate", num(0));	/* open at 0 */
-	CHECK_REJECTED(&ctx, &opts, "learning_rate", num(-0.1));
-	CHECK_REJECTED(&ctx, &opts, "learning_rate", num(11));
-	CHECK_REJECTED(&ctx, &opts, "learning_rate", num(NAN));
-	CHECK_REJECTED(&ctx, &opts, "learning_rate", str("0.1"));
-	CHECK_REJECTED(&ctx, &opts, "weight_decay", num(-0.1));
-	CHECK_REJECTED(&ctx, &opts, "seed", num(-1));
-	CHECK_REJECTED(&ctx, &opts, "seed", num(0.5));
-	CHECK_REJECTED(&ctx, &opts, "seed", num(1e17));
-	CHECK_REJECTED(&ctx, &opts, "validation_fraction", num(0.6));
-	CHECK_REJECTED(&ctx, &opts, "validation_fraction", num(-0.1));
-	CHECK_REJECTED(&ctx, &opts, "early_stopping_patience", num(-1));
-	CHECK_REJECTED(&ctx, &opts, "contamination", num(0));
-	CHECK_REJECTED(&ctx, &opts, "contamination", num(0.6));
-	CHECK_REJECTED(&ctx, &opts, "max_rows", num(0));
-	CHECK_REJECTED(&ctx, &opts, "scaler", str("minmax"));
-	CHECK_REJECTED(&ctx, &opts, "max_categories", num(0));
-	CHECK_REJECTED(&ctx, &opts, "max_categories", num(1001));
+	CHECK_REJECTED(&ctx, &opts, "epochs", unit_num(0));
+	CHECK_REJECTED(&ctx, &opts, "epochs", unit_num(100001));
+	CHECK_REJECTED(&ctx, &opts, "epochs", unit_num(NAN));
+	CHECK_REJECTED(&ctx, &opts, "epochs", unit_num(INFINITY));
+	CHECK_REJECTED(&ctx, &opts, "batch_size", unit_num(-1));
+	CHECK_REJECTED(&ctx, &opts, "batch_size", unit_bool(true));
+	CHECK_REJECTED(&ctx, &opts, "learning_rate", unit_num(0));	/* open at 0 */
+	CHECK_REJECTED(&ctx, &opts, "learning_rate", unit_num(-0.1));
+	CHECK_REJECTED(&ctx, &opts, "learning_rate", unit_num(11));
+	CHECK_REJECTED(&ctx, &opts, "learning_rate", unit_num(NAN));
+	CHECK_REJECTED(&ctx, &opts, "learning_rate", unit_str("0.1"));
+	CHECK_REJECTED(&ctx, &opts, "weight_decay", unit_num(-0.1));
+	CHECK_REJECTED(&ctx, &opts, "seed", unit_num(-1));
+	CHECK_REJECTED(&ctx, &opts, "seed", unit_num(0.5));
+	CHECK_REJECTED(&ctx, &opts, "seed", unit_num(1e17));
+	CHECK_REJECTED(&ctx, &opts, "validation_fraction", unit_num(0.6));
+	CHECK_REJECTED(&ctx, &opts, "validation_fraction", unit_num(-0.1));
+	CHECK_REJECTED(&ctx, &opts, "early_stopping_patience", unit_num(-1));
+	CHECK_REJECTED(&ctx, &opts, "contamination", unit_num(0));
+	CHECK_REJECTED(&ctx, &opts, "contamination", unit_num(0.6));
+	CHECK_REJECTED(&ctx, &opts, "max_rows", unit_num(0));
+	CHECK_REJECTED(&ctx, &opts, "scaler", unit_str("minmax"));
+	CHECK_REJECTED(&ctx, &opts, "max_categories", unit_num(0));
+	CHECK_REJECTED(&ctx, &opts, "max_categories", unit_num(1001));
 
 	/* nothing was changed by the rejected values */
 	CHECK(opts.latent == 0 && opts.epochs == 0 && opts.batch_size == 0);
@@ -219,7 +195,7 @@ UNIT_TEST(options_unknown_key)
 {
 	AnContext	ctx;
 	AnOptions	opts;
-	AnOptionValue v = num(1);
+	AnOptionValue v = unit_num(1);
 
 	init_opts(&ctx, &opts);
 	CHECK_STATUS(an_options_set(&ctx, &opts, "hiden", &v), AN_ERR_INVALID);
@@ -240,28 +216,28 @@ UNIT_TEST(options_helpers)
 	static const char *const choices[] = {"a", "bb", NULL};
 
 	unit_context_malloc(&ctx);
-	v = num(-3);
+	v = unit_num(-3);
 	CHECK_STATUS(an_option_int(&ctx, "k", &v, -5, 5, &i), AN_OK);
 	CHECK(i == -3);
 	CHECK_STATUS(an_option_int(&ctx, "k", &v, -2, 5, &i), AN_ERR_INVALID);
 	CHECK_CONTAINS(ctx.errmsg, "between -2 and 5");
-	v = num(0.25);
+	v = unit_num(0.25);
 	CHECK_STATUS(an_option_real(&ctx, "r", &v, 0, 1, true, &d), AN_OK);
 	CHECK(d == 0.25);
-	v = num(0);
+	v = unit_num(0);
 	CHECK_STATUS(an_option_real(&ctx, "r", &v, 0, 1, false, &d), AN_OK);
 	CHECK_STATUS(an_option_real(&ctx, "r", &v, 0, 1, true, &d), AN_ERR_INVALID);
 	CHECK_CONTAINS(ctx.errmsg, "(0, 1]");
-	v = boolean(true);
+	v = unit_bool(true);
 	CHECK_STATUS(an_option_bool(&ctx, "flag", &v, &b), AN_OK);
 	CHECK(b);
-	v = num(1);
+	v = unit_num(1);
 	CHECK_STATUS(an_option_bool(&ctx, "flag", &v, &b), AN_ERR_INVALID);
 	CHECK_CONTAINS(ctx.errmsg, "\"flag\" must be a boolean, not a number");
-	v = str("bb");
+	v = unit_str("bb");
 	CHECK_STATUS(an_option_choice(&ctx, "c", &v, choices, &choice), AN_OK);
 	CHECK(choice == 1);
-	v = str("c");
+	v = unit_str("c");
 	CHECK_STATUS(an_option_choice(&ctx, "c", &v, choices, &choice), AN_ERR_INVALID);
 	CHECK_CONTAINS(ctx.errmsg, "one of: a, bb");
 }

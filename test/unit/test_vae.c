@@ -27,22 +27,6 @@
 
 #define LOGVAR_LIMIT 15.0		/* the clamp of method_vae.c */
 
-static AnOptionValue
-num(double x)
-{
-	AnOptionValue v = {.kind = AN_OPTION_NUMBER, .number = x};
-
-	return v;
-}
-
-static AnOptionValue
-str(const char *s)
-{
-	AnOptionValue v = {.kind = AN_OPTION_STRING, .string = s};
-
-	return v;
-}
-
 /*
  * VAE options for the fixture: hidden [16], latent 3, batches of 64,
  * learning rate 0.01; beta < 0 and score NULL keep the method's defaults.
@@ -56,24 +40,24 @@ vae_options(AnContext *ctx, AnOptions *opts, int epochs, uint64_t seed, size_t n
 
 	AN_TRY(an_options_init(ctx, opts, &an_method_vae));
 	AN_TRY(an_options_set(ctx, opts, "hidden", &v));
-	v = num(3);
+	v = unit_num(3);
 	AN_TRY(an_options_set(ctx, opts, "latent", &v));
-	v = num(epochs);
+	v = unit_num(epochs);
 	AN_TRY(an_options_set(ctx, opts, "epochs", &v));
-	v = num(64);
+	v = unit_num(64);
 	AN_TRY(an_options_set(ctx, opts, "batch_size", &v));
-	v = num(0.01);
+	v = unit_num(0.01);
 	AN_TRY(an_options_set(ctx, opts, "learning_rate", &v));
-	v = num((double) seed);
+	v = unit_num((double) seed);
 	AN_TRY(an_options_set(ctx, opts, "seed", &v));
 	if (beta >= 0)
 	{
-		v = num(beta);
+		v = unit_num(beta);
 		AN_TRY(an_options_set(ctx, opts, "beta", &v));
 	}
 	if (score)
 	{
-		v = str(score);
+		v = unit_str(score);
 		AN_TRY(an_options_set(ctx, opts, "score", &v));
 	}
 	an_options_resolve(opts, FIX_DIM, n);
@@ -353,16 +337,16 @@ probe_create(VaeProbe *p, int dim, const double *hidden, int n_hidden, int laten
 	if (an_options_init(&p->ctx, &p->opts, &an_method_vae) != AN_OK ||
 		an_options_set(&p->ctx, &p->opts, "hidden", &v) != AN_OK)
 		return false;
-	v = num(latent);
+	v = unit_num(latent);
 	if (an_options_set(&p->ctx, &p->opts, "latent", &v) != AN_OK)
 		return false;
-	v = str(activation);
+	v = unit_str(activation);
 	if (an_options_set(&p->ctx, &p->opts, "activation", &v) != AN_OK)
 		return false;
-	v = num(beta);
+	v = unit_num(beta);
 	if (an_options_set(&p->ctx, &p->opts, "beta", &v) != AN_OK)
 		return false;
-	v = num(16);
+	v = unit_num(16);
 	if (an_options_set(&p->ctx, &p->opts, "batch_size", &v) != AN_OK)
 		return false;
 	an_options_resolve(&p->opts, dim, 100);
@@ -917,36 +901,36 @@ UNIT_TEST(vae_options_validated)
 	CHECK_CONTAINS(an_method_names(), "vae");
 	REQUIRE(an_options_init(&ctx, &opts, &an_method_vae) == AN_OK);
 
-	CHECK_ACCEPTED(&ctx, &opts, "beta", num(0));
-	CHECK_ACCEPTED(&ctx, &opts, "beta", num(0.25));
-	CHECK_ACCEPTED(&ctx, &opts, "beta", num(1000));
-	CHECK_REJECTED(&ctx, &opts, "beta", num(-0.001));
-	CHECK_REJECTED(&ctx, &opts, "beta", num(1000.5));
-	CHECK_REJECTED(&ctx, &opts, "beta", num(NAN));
-	CHECK_REJECTED(&ctx, &opts, "beta", num(INFINITY));
-	CHECK_REJECTED(&ctx, &opts, "beta", str("1"));
+	CHECK_ACCEPTED(&ctx, &opts, "beta", unit_num(0));
+	CHECK_ACCEPTED(&ctx, &opts, "beta", unit_num(0.25));
+	CHECK_ACCEPTED(&ctx, &opts, "beta", unit_num(1000));
+	CHECK_REJECTED(&ctx, &opts, "beta", unit_num(-0.001));
+	CHECK_REJECTED(&ctx, &opts, "beta", unit_num(1000.5));
+	CHECK_REJECTED(&ctx, &opts, "beta", unit_num(NAN));
+	CHECK_REJECTED(&ctx, &opts, "beta", unit_num(INFINITY));
+	CHECK_REJECTED(&ctx, &opts, "beta", unit_str("1"));
 	CHECK_REJECTED(&ctx, &opts, "beta", boolean);
 	CHECK_REJECTED(&ctx, &opts, "beta", null_value);
 
-	CHECK_ACCEPTED(&ctx, &opts, "score", str("reconstruction"));
-	CHECK_ACCEPTED(&ctx, &opts, "score", str("elbo"));
-	CHECK_ACCEPTED(&ctx, &opts, "score", str("recon_kl"));
-	CHECK_REJECTED(&ctx, &opts, "score", str("ELBO"));
-	CHECK_REJECTED(&ctx, &opts, "score", str(""));
-	CHECK_REJECTED(&ctx, &opts, "score", num(1));
+	CHECK_ACCEPTED(&ctx, &opts, "score", unit_str("reconstruction"));
+	CHECK_ACCEPTED(&ctx, &opts, "score", unit_str("elbo"));
+	CHECK_ACCEPTED(&ctx, &opts, "score", unit_str("recon_kl"));
+	CHECK_REJECTED(&ctx, &opts, "score", unit_str("ELBO"));
+	CHECK_REJECTED(&ctx, &opts, "score", unit_str(""));
+	CHECK_REJECTED(&ctx, &opts, "score", unit_num(1));
 	CHECK_CONTAINS(ctx.errmsg, "reconstruction, elbo, recon_kl");
 
 	/* unknown keys name themselves and the method */
-	CHECK_REJECTED(&ctx, &opts, "capacity", num(1));
+	CHECK_REJECTED(&ctx, &opts, "capacity", unit_num(1));
 	CHECK_CONTAINS(ctx.errmsg, "\"vae\"");
 	/* the common options still work */
-	CHECK_ACCEPTED(&ctx, &opts, "latent", num(2));
-	CHECK_REJECTED(&ctx, &opts, "latent", num(0));
+	CHECK_ACCEPTED(&ctx, &opts, "latent", unit_num(2));
+	CHECK_REJECTED(&ctx, &opts, "latent", unit_num(0));
 	an_options_free(&ctx, &opts);
 
 	/* another method does not take the VAE's options */
 	REQUIRE(an_options_init(&ctx, &opts, &an_method_autoencoder) == AN_OK);
-	CHECK_REJECTED(&ctx, &opts, "beta", num(1));
+	CHECK_REJECTED(&ctx, &opts, "beta", unit_num(1));
 	CHECK_CONTAINS(ctx.errmsg, "unrecognized");
 	an_options_free(&ctx, &opts);
 }

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "anomaly/core.h"
+#include "anomaly/options.h"
 
 typedef void (*UnitTestFn) (void);
 
@@ -112,5 +113,30 @@ extern void unit_context_counting(AnContext *ctx, UnitAlloc *counter);
 			 unit_fail(__FILE__, __LINE__, \
 					   "%ld allocations (%zu bytes) leaked, %ld bad frees", \
 					   unit_c_->outstanding, unit_c_->bytes, unit_c_->bad_frees); } while (0)
+
+/* option values, as a host would pass them to an_options_set */
+static inline AnOptionValue
+unit_num(double x)
+{
+	AnOptionValue v = {.kind = AN_OPTION_NUMBER, .number = x};
+
+	return v;
+}
+
+static inline AnOptionValue
+unit_str(const char *s)
+{
+	AnOptionValue v = {.kind = AN_OPTION_STRING, .string = s};
+
+	return v;
+}
+
+static inline AnOptionValue
+unit_bool(bool b)
+{
+	AnOptionValue v = {.kind = AN_OPTION_BOOL, .boolean = b};
+
+	return v;
+}
 
 #endif							/* ANOMALY_UNIT_H */
