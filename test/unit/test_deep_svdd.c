@@ -442,52 +442,6 @@ UNIT_TEST(deep_svdd_rejects_bounded_activations)
 
 /* ---- gradients ---- */
 
-typedef struct GradStats
-{
-	double		diff2;
-	double		sum2;
-	double		max_abs;
-	int			compared;
-	int			skipped;
-	int			bad;
-} GradStats;
-
-static void
-grad_compare(GradStats *s, double analytic, double numeric, double rtol, double atol)
-{
-	double		d = analytic - numeric;
-
-	s->diff2 += d * d;
-	s->sum2 += analytic * analytic + numeric * numeric;
-	s->max_abs = fmax(s->max_abs, fabs(numeric));
-	s->compared++;
-	if (!unit_close(analytic, numeric, rtol, atol))
-	{
-		if (s->bad < 3)
-			unit_fail(__FILE__, __LINE__, "gradient entry %d: analytic %.8g, numeric %.8g",
-					  s->compared - 1, analytic, numeric);
-		s->bad++;
-	}
-}
-
-static void
-grad_report(const char *what, const GradStats *s, double max_rel)
-{
-	double		rel = s->sum2 > 0 ? sqrt(s->diff2 / s->sum2) : 0.0;
-
-	if (s->bad > 0)
-		unit_fail(__FILE__, __LINE__, "%s: %d of %d gradient entries differ",
-				  what, s->bad, s->compared);
-	if (!(rel <= max_rel))
-		unit_fail(__FILE__, __LINE__, "%s: relative gradient error %.3g > %.3g",
-				  what, rel, max_rel);
-	if (!(s->max_abs > 1e-2))
-		unit_fail(__FILE__, __LINE__, "%s: gradients are all near zero", what);
-	if (s->skipped > s->compared / 10)
-		unit_fail(__FILE__, __LINE__, "%s: %d entries skipped, %d compared",
-				  what, s->skipped, s->compared);
-}
-
 /*
  * One train_batch on the first N of 200 fixture rows, with hidden [8, 6],
  * latent 3; its gradients against central differences of the double
@@ -518,7 +472,7 @@ svdd_gradcheck(AnActivation act, bool soft, uint64_t seed)
 	size_t		total;
 	double		loss,
 				num;
-	GradStats	sref = {0},
+	UnitGradStats	sref = {0},
 				sfloat = {0};
 	char		what[64];
 
@@ -601,14 +555,14 @@ svdd_gradcheck(AnActivation act, bool soft, uint64_t seed)
 					sref.skipped++;
 					continue;
 				}
-				grad_compare(&sref, g[k], (lp - lm) / 2e-6, 1e-3, 1e-5);
+				unit_grad_compare(&sref, g[k], (lp - lm) / 2e-6, 1e-3, 1e-5);
 			}
 		}
 		CHECK(k == total - 1);
 	}
 	snprintf(what, sizeof(what), "deep_svdd %s %s", soft ? "soft_boundary" : "one_class",
 			 an_activation_name(act));
-	grad_report(what, &sref, 1e-4);
+	unit_grad_report(what, &sref, 1e-4);
 
 	/* float32 central differences of eval_loss, the code itself (smooth) */
 	if (act == AN_ACT_IDENTITY)
@@ -632,10 +586,10 @@ svdd_gradcheck(AnActivation act, bool soft, uint64_t seed)
 				lm = svdd()->eval_loss(state, x, N);
 				*v = p0;
 				num = (lp - lm) / ((double) pp - (double) pm);
-				grad_compare(&sfloat, g[k], num, 1e-2, 2e-3);
+				unit_grad_compare(&sfloat, g[k], num, 1e-2, 2e-3);
 			}
 		}
-		grad_report(what, &sfloat, 1e-2);
+		unit_grad_report(what, &sfloat, 1e-2);
 	}
 
 	ref_free(&ref);

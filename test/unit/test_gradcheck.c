@@ -46,57 +46,6 @@ dot_fd(const float *y, const double *c, size_t n)
 	return sum;
 }
 
-/*
- * Compare analytic and numerical gradients entry by entry (atol scaled by
- * the largest gradient) and as a whole (relative error of the vectors).
- */
-typedef struct GradStats
-{
-	double		diff2;
-	double		sum2;
-	double		max_abs;
-	int			compared;
-	int			skipped;
-	int			bad;
-} GradStats;
-
-static void
-grad_compare(GradStats *s, double analytic, double numeric, double rtol, double atol)
-{
-	double		d = analytic - numeric;
-
-	s->diff2 += d * d;
-	s->sum2 += analytic * analytic + numeric * numeric;
-	s->max_abs = fmax(s->max_abs, fabs(numeric));
-	s->compared++;
-	if (!unit_close(analytic, numeric, rtol, atol))
-	{
-		if (s->bad < 3)
-			unit_fail(__FILE__, __LINE__, "gradient entry %d: analytic %.8g, numeric %.8g",
-					  s->compared - 1, analytic, numeric);
-		s->bad++;
-	}
-}
-
-static void
-grad_report(const char *what, const GradStats *s, double max_rel)
-{
-	double		rel = s->sum2 > 0 ? sqrt(s->diff2 / s->sum2) : 0.0;
-
-	if (s->bad > 0)
-		unit_fail(__FILE__, __LINE__, "%s: %d of %d gradient entries differ",
-				  what, s->bad, s->compared);
-	if (!(rel <= max_rel))
-		unit_fail(__FILE__, __LINE__, "%s: relative gradient error %.3g > %.3g",
-				  what, rel, max_rel);
-	/* a check of all-zero gradients would prove nothing */
-	if (!(s->max_abs > 1e-2))
-		unit_fail(__FILE__, __LINE__, "%s: gradients are all near zero", what);
-	if (s->skipped > s->compared / 10)
-		unit_fail(__FILE__, __LINE__, "%s: %d entries skipped, %d compared",
-				  what, s->skipped, s->compared);
-}
-
 /* ---- dense layer, float32 central differences ---- */
 
 static double
@@ -131,7 +80,7 @@ dense_gradcheck(bool bias)
 				dy[N * OUT],
 				dx[N * IN];
 	double		c[N * OUT];
-	GradStats	s = {0};
+	UnitGradStats	s = {0};
 	double		num;
 
 	unit_context_counting(&ctx, &counter);
@@ -149,20 +98,20 @@ dense_gradcheck(bool bias)
 	for (int i = 0; i < IN * OUT; i++)
 	{
 		CENTRAL_FLOAT(&layer.w[i], dense_loss(&layer, x, N, c, y), num);
-		grad_compare(&s, layer.gw[i], num, FLOAT_RTOL, 1e-3);
+		unit_grad_compare(&s, layer.gw[i], num, FLOAT_RTOL, 1e-3);
 	}
 	for (int i = 0; bias && i < OUT; i++)
 	{
 		CENTRAL_FLOAT(&layer.b[i], dense_loss(&layer, x, N, c, y), num);
-		grad_compare(&s, layer.gb[i], num, FLOAT_RTOL, 1e-3);
+		unit_grad_compare(&s, layer.gb[i], num, FLOAT_RTOL, 1e-3);
 	}
 	for (int i = 0; i < N * IN; i++)
 	{
 		CENTRAL_FLOAT(&x[i], dense_loss(&layer, x, N, c, y), num);
-		grad_compare(&s, dx[i], num, FLOAT_RTOL, 1e-3);
+		unit_grad_compare(&s, dx[i], num, FLOAT_RTOL, 1e-3);
 	}
 	CHECK(s.compared == IN * OUT + (bias ? OUT : 0) + N * IN);
-	grad_report(bias ? "dense with bias" : "dense without bias", &s, 1e-3);
+	unit_grad_report(bias ? "dense with bias" : "dense without bias", &s, 1e-3);
 	an_dense_free(&ctx, &layer);
 	CHECK_NO_LEAKS(&counter);
 }
@@ -215,8 +164,8 @@ UNIT_TEST(gradcheck_activations)
 	for (size_t a = 0; a < sizeof(acts) / sizeof(acts[0]); a++)
 	{
 		AnActivation act = acts[a];
-		GradStats	sref = {0};
-		GradStats	sfloat = {0};
+		UnitGradStats	sref = {0};
+		UnitGradStats	sfloat = {0};
 		enum
 		{
 			N = 61
@@ -250,11 +199,11 @@ UNIT_TEST(gradcheck_activations)
 									   (double) core_activation(act, xm)) /
 				((double) xp - (double) xm);
 
-			grad_compare(&sref, delta[i], ref, REF_RTOL, 1e-6);
-			grad_compare(&sfloat, delta[i], num, FLOAT_RTOL, 1e-4);
+			unit_grad_compare(&sref, delta[i], ref, REF_RTOL, 1e-6);
+			unit_grad_compare(&sfloat, delta[i], num, FLOAT_RTOL, 1e-4);
 		}
-		grad_report(an_activation_name(act), &sref, 1e-4);
-		grad_report(an_activation_name(act), &sfloat, 1e-2);
+		unit_grad_report(an_activation_name(act), &sref, 1e-4);
+		unit_grad_report(an_activation_name(act), &sfloat, 1e-2);
 	}
 }
 
@@ -361,7 +310,7 @@ ref_loss(RefNet *ref, const double *x, int n, const double *c, uint64_t *signs,
 
 static void
 ref_central(RefNet *ref, double *p, const double *x, int n, const double *c,
-			GradStats *s, double analytic)
+			UnitGradStats *s, double analytic)
 {
 	double		p0 = *p,
 				lp,
@@ -379,7 +328,7 @@ ref_central(RefNet *ref, double *p, const double *x, int n, const double *c,
 		s->skipped++;
 		return;
 	}
-	grad_compare(s, analytic, (lp - lm) / (2 * REF_EPS), REF_RTOL, 1e-5);
+	unit_grad_compare(s, analytic, (lp - lm) / (2 * REF_EPS), REF_RTOL, 1e-5);
 }
 
 static void
@@ -403,7 +352,7 @@ mlp_gradcheck_ref(AnActivation act, bool bias, uint64_t seed)
 				c[N * 3],
 				yref[N * 3];
 	const float *y;
-	GradStats	s = {0};
+	UnitGradStats	s = {0};
 	char		what[64];
 
 	unit_context_counting(&ctx, &counter);
@@ -446,7 +395,7 @@ mlp_gradcheck_ref(AnActivation act, bool bias, uint64_t seed)
 			 bias ? " with bias" : " without bias");
 	CHECK(s.compared + s.skipped ==
 		  24 + 30 + 15 + (bias ? 6 + 5 + 3 : 0) + N * 4);
-	grad_report(what, &s, 1e-4);
+	unit_grad_report(what, &s, 1e-4);
 	ref_free(&ref);
 	an_mlp_free(&ctx, &mlp);
 	CHECK_NO_LEAKS(&counter);
@@ -509,7 +458,7 @@ mlp_gradcheck_float(bool bias, bool alias_dout)
 				dout[N * 5],
 				dx[N * 5];
 	double		c[N * 5];
-	GradStats	s = {0};
+	UnitGradStats	s = {0};
 	double		num;
 
 	unit_context_counting(&ctx, &counter);
@@ -542,20 +491,20 @@ mlp_gradcheck_float(bool bias, bool alias_dout)
 		for (int i = 0; i < d->in * d->out; i++)
 		{
 			CENTRAL_FLOAT(&d->w[i], mlp_loss(&mlp, x, N, c), num);
-			grad_compare(&s, d->gw[i], num, FLOAT_RTOL, 2e-3);
+			unit_grad_compare(&s, d->gw[i], num, FLOAT_RTOL, 2e-3);
 		}
 		for (int i = 0; bias && i < d->out; i++)
 		{
 			CENTRAL_FLOAT(&d->b[i], mlp_loss(&mlp, x, N, c), num);
-			grad_compare(&s, d->gb[i], num, FLOAT_RTOL, 2e-3);
+			unit_grad_compare(&s, d->gb[i], num, FLOAT_RTOL, 2e-3);
 		}
 	}
 	for (int i = 0; i < N * 5; i++)
 	{
 		CENTRAL_FLOAT(&x[i], mlp_loss(&mlp, x, N, c), num);
-		grad_compare(&s, dx[i], num, FLOAT_RTOL, 2e-3);
+		unit_grad_compare(&s, dx[i], num, FLOAT_RTOL, 2e-3);
 	}
-	grad_report(bias ? "float mlp with bias" : "float mlp without bias", &s, 1e-2);
+	unit_grad_report(bias ? "float mlp with bias" : "float mlp without bias", &s, 1e-2);
 	an_mlp_free(&ctx, &mlp);
 	CHECK_NO_LEAKS(&counter);
 }
@@ -587,7 +536,7 @@ UNIT_TEST(gradcheck_mse)
 	float		y[N * D],
 				t[N * D],
 				g[N * D];
-	GradStats	s = {0};
+	UnitGradStats	s = {0};
 	double		num;
 
 	an_rng_seed(&rng, 41);
@@ -597,7 +546,7 @@ UNIT_TEST(gradcheck_mse)
 	for (int i = 0; i < N * D; i++)
 	{
 		CENTRAL_FLOAT(&y[i], an_mse(y, t, N, D, NULL), num);
-		grad_compare(&s, g[i], num, FLOAT_RTOL, 1e-4);
+		unit_grad_compare(&s, g[i], num, FLOAT_RTOL, 1e-4);
 	}
-	grad_report("mse", &s, 1e-2);
+	unit_grad_report("mse", &s, 1e-2);
 }

@@ -12,6 +12,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,4 +125,45 @@ main(int argc, char **argv)
 	}
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed > 0 ? 1 : 0;
+}
+
+/*
+ * Compare analytic and numerical gradients entry by entry (atol scaled by
+ * the largest gradient) and as a whole (relative error of the vectors).
+ */
+void
+unit_grad_compare(UnitGradStats *s, double analytic, double numeric, double rtol, double atol)
+{
+	double		d = analytic - numeric;
+
+	s->diff2 += d * d;
+	s->sum2 += analytic * analytic + numeric * numeric;
+	s->max_abs = fmax(s->max_abs, fabs(numeric));
+	s->compared++;
+	if (!unit_close(analytic, numeric, rtol, atol))
+	{
+		if (s->bad < 3)
+			unit_fail(__FILE__, __LINE__, "gradient entry %d: analytic %.8g, numeric %.8g",
+					  s->compared - 1, analytic, numeric);
+		s->bad++;
+	}
+}
+
+void
+unit_grad_report(const char *what, const UnitGradStats *s, double max_rel)
+{
+	double		rel = s->sum2 > 0 ? sqrt(s->diff2 / s->sum2) : 0.0;
+
+	if (s->bad > 0)
+		unit_fail(__FILE__, __LINE__, "%s: %d of %d gradient entries differ",
+				  what, s->bad, s->compared);
+	if (!(rel <= max_rel))
+		unit_fail(__FILE__, __LINE__, "%s: relative gradient error %.3g > %.3g",
+				  what, rel, max_rel);
+	/* a check of all-zero gradients would prove nothing */
+	if (!(s->max_abs > 1e-2))
+		unit_fail(__FILE__, __LINE__, "%s: gradients are all near zero", what);
+	if (s->skipped > s->compared / 10)
+		unit_fail(__FILE__, __LINE__, "%s: %d entries skipped, %d compared",
+				  what, s->skipped, s->compared);
 }

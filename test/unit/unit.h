@@ -114,6 +114,25 @@ extern void unit_context_counting(AnContext *ctx, UnitAlloc *counter);
 					   "%ld allocations (%zu bytes) leaked, %ld bad frees", \
 					   unit_c_->outstanding, unit_c_->bytes, unit_c_->bad_frees); } while (0)
 
+/*
+ * Gradient checks: compare analytic and numerical gradients entry by entry
+ * (a few failures reported) and as a whole (relative error of the vectors,
+ * gradients not all near zero, few entries skipped at kinks).
+ */
+typedef struct UnitGradStats
+{
+	double		diff2;
+	double		sum2;
+	double		max_abs;
+	int			compared;
+	int			skipped;
+	int			bad;
+} UnitGradStats;
+
+extern void unit_grad_compare(UnitGradStats *s, double analytic, double numeric,
+							  double rtol, double atol);
+extern void unit_grad_report(const char *what, const UnitGradStats *s, double max_rel);
+
 /* option values, as a host would pass them to an_options_set */
 static inline AnOptionValue
 unit_num(double x)
