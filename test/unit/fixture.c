@@ -234,3 +234,25 @@ fixture_trained(void)
 	atexit(free_shared);
 	return fm;
 }
+
+void
+fixture_count_flagged(AnModel *model, int n, int *outliers_flagged, int *normal_flagged)
+{
+	double	   *out = fixture_outliers(7, n);
+	double	   *normal = fixture_rows(8, n);
+	double	   *s_out = malloc(sizeof(double) * n);
+	double	   *s_norm = malloc(sizeof(double) * n);
+
+	an_model_score_raw(model, out, n, s_out);
+	an_model_score_raw(model, normal, n, s_norm);
+	*outliers_flagged = *normal_flagged = 0;
+	for (int i = 0; i < n; i++)
+	{
+		*outliers_flagged += s_out[i] > model->threshold;
+		*normal_flagged += s_norm[i] > model->threshold;
+	}
+	free(out);
+	free(normal);
+	free(s_out);
+	free(s_norm);
+}

@@ -29,6 +29,13 @@ extern double *fixture_rows(uint64_t seed, size_t n);
 extern double *fixture_outliers(uint64_t seed, size_t n);
 
 /*
+ * Score n fixture outliers (seed 7) and n fresh normal rows (seed 8) with
+ * model; count how many of each are above its threshold.
+ */
+extern void fixture_count_flagged(AnModel *model, int n, int *outliers_flagged,
+								  int *normal_flagged);
+
+/*
  * Set model->spec and model->scaler from the raw rows, as a host does
  * (allocations through ctx), and return the scaled rows (malloc'd).
  */

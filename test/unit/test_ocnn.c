@@ -968,31 +968,19 @@ detection(bool pretrain, int centers, int min_flagged)
 	AnContext	ctx;
 	AnOptions	opts;
 	AnModel		model;
-	double	   *out = fixture_outliers(7, N_OUT);
-	double	   *normal = fixture_rows(8, N_OUT);
-	double		s_out[N_OUT],
-				s_norm[N_OUT];
-	int			flagged = 0,
-				normal_flagged = 0;
+	int			flagged,
+				normal_flagged;
 
 	unit_context_malloc(&ctx);
 	REQUIRE(oc_options(&ctx, &opts, 40, 42, 2000, pretrain, centers) == AN_OK);
 	REQUIRE(set_number(&ctx, &opts, "units", 16) == AN_OK);
 	REQUIRE(oc_fit(&ctx, &model, &opts, 42, 2000, NULL) == AN_OK);
-	an_model_score_raw(&model, out, N_OUT, s_out);
-	an_model_score_raw(&model, normal, N_OUT, s_norm);
-	for (int i = 0; i < N_OUT; i++)
-	{
-		flagged += s_out[i] > model.threshold;
-		normal_flagged += s_norm[i] > model.threshold;
-	}
+	fixture_count_flagged(&model, N_OUT, &flagged, &normal_flagged);
 	if (flagged < min_flagged || normal_flagged > 4)
 		unit_fail(__FILE__, __LINE__, "pretrain %d centers %d: %d of %d outliers and %d normal rows flagged",
 				  pretrain, centers, flagged, N_OUT, normal_flagged);
 	an_model_free(&ctx, &model);
 	an_options_free(&ctx, &opts);
-	free(out);
-	free(normal);
 }
 
 /*
