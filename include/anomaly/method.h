@@ -4,10 +4,24 @@
  *	  The interface every detection method implements, and the registry.
  *
  * A method is one file in src/core (method_<name>.c) defining a constant
- * AnMethod, plus one line in registry.c.  The generic parts (feature
- * encoding, scaling, the epoch loop with validation and early stopping,
- * thresholds, the model document) are shared; a method supplies only its
- * network, its loss and its score.
+ * AnMethod named an_method_<name>, plus one line in registry.c.  The
+ * generic parts (feature encoding, scaling, thresholds, the model document
+ * and, for the methods trained by gradient steps, the epoch loop with
+ * validation and early stopping) are shared.  A method learns in one of
+ * two ways:
+ *
+ *	 by mini-batch gradient steps (the neural networks): it supplies
+ *	 create, train_batch and params, and optionally prepare, eval_loss and
+ *	 epoch_end; the common network options (hidden, latent, activation,
+ *	 epochs, batch_size, learning_rate, weight_decay, validation_fraction,
+ *	 early_stopping_patience) apply to it;
+ *
+ *	 all at once (a forest, a nearest-neighbour bank, a decomposition, an
+ *	 ensemble): it supplies fit, which sees the whole training set; the
+ *	 network options are refused unless network_options says the method
+ *	 uses them (an ensemble with a neural member).
+ *
+ * Either way it supplies score, encode, decode and destroy.
  *
  * IDENTIFICATION
  *	  include/anomaly/method.h
@@ -29,20 +43,35 @@ typedef struct AnMethod
 	const char *name;
 
 	/*
-	 * Epochs when the option is not given; 0 for the generic rule of
-	 * an_options_resolve (some thousands of optimiser steps).
+	 * Optional: the method's own defaults of the common options, set after
+	 * the generic ones and before the caller's options (Deep SVDD's epochs,
+	 * say).  A common option left at 0 is derived by an_options_resolve.
 	 */
-	int			default_epochs;
+	void		(*common_defaults) (AnOptions *opts);
 
 	/* method-specific options: a struct of options_size bytes */
 	size_t		options_size;
 	void		(*options_init) (void *mopts);
+	/* optional: fill the method's data-dependent defaults (see resolve) */
+	void		(*options_resolve) (void *mopts, int dim, size_t n_rows);
 	/* AN_ERR_NOT_FOUND for a key the method does not know */
 	AnStatus	(*set_option) (AnContext *ctx, void *mopts, const char *key,
 							   const AnOptionValue *value);
 
 	/*
-	 * Training.  create builds a trainable state for inputs of width dim
+	 * Training all at once: build the state from the n training rows x of
+	 * width dim (opts resolved).  When set, the gradient callbacks below
+	 * are not used.  It must call an_check_interrupts often enough that a
+	 * cancel is honoured within milliseconds, and leave nothing allocated
+	 * when it fails.
+	 */
+	AnStatus	(*fit) (AnContext *ctx, const AnOptions *opts, const float *x,
+						size_t n, int dim, AnRng *rng, void **state);
+	/* with fit: the common network options still apply (ensembles) */
+	bool		network_options;
+
+	/*
+	 * Training by gradient steps.  create builds a trainable state for inputs of width dim
 	 * (opts already resolved); prepare (optional) runs once on the
 	 * training rows before the first epoch (centres, pretraining);
 	 * train_batch does one optimiser step on n <= opts->batch_size rows and
@@ -78,27 +107,20 @@ extern int	an_decoder_dims(const AnOptions *opts, int in, int out, int *dims);
 extern void an_hidden_acts(const AnOptions *opts, int n_layers, AnActivation last,
 						   AnActivation *acts);
 
+/* the registry (registry.c): NULL for an unknown name */
 extern const AnMethod *an_method_lookup(const char *name);
+
+/* the i-th registered method, NULL past the last */
+extern const AnMethod *an_method_at(int i);
 
 /* comma-separated list of method names, for hints */
 extern const char *an_method_names(void);
 
-/* registered methods (one file each) */
-extern const AnMethod an_method_autoencoder;
-extern const AnMethod an_method_deep_svdd;
-extern const AnMethod an_method_vae;
-extern const AnMethod an_method_ocnn;
-
-/*
- * Train an autoencoder (the hidden/latent/activation options, the given
- * epochs, progress phase "pretrain") on x and return its encoder, the
- * layers d -> hidden... -> latent, as a new MLP.  The bottleneck uses
- * latent_act; bias false builds every layer without bias (Deep SVDD).
- * Used by methods that start from a pretrained encoder.
- */
-extern AnStatus an_autoencoder_pretrain(AnContext *ctx, const AnOptions *opts,
-										int epochs, AnActivation latent_act, bool bias,
-										const float *x, size_t n, int dim, AnRng *rng,
-										bool trainable, int max_batch, AnMlp *encoder);
+/* does the method learn by gradient steps (no fit callback)? */
+static inline bool
+an_method_is_gradient(const AnMethod *method)
+{
+	return method->fit == NULL;
+}
 
 #endif							/* ANOMALY_METHOD_H */

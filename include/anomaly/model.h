@@ -16,6 +16,8 @@
 #include "anomaly/features.h"
 #include "anomaly/method.h"
 #include "anomaly/options.h"
+#include "anomaly/stats.h"
+#include "anomaly/trainer.h"
 
 #define AN_FORMAT_TAG		"anomaly-model"
 #define AN_FORMAT_VERSION	1
@@ -41,37 +43,11 @@ typedef struct AnModel
 	float	   *scratch;		/* AN_SCORE_BATCH x dim scaled rows */
 } AnModel;
 
-/* Training summary of the epoch loop (trainer.c). */
-typedef struct AnTrainResult
-{
-	int			epochs_run;
-	double		loss;
-	bool		stopped_early;
-} AnTrainResult;
-
-/*
- * The epoch loop shared by all methods: shuffled mini-batches, optional
- * validation split and early stopping with the best weights restored,
- * progress and interrupt callbacks.  x holds n scaled rows of width dim.
- */
-extern AnStatus an_train(AnContext *ctx, const AnMethod *method, void *state,
-						 const AnOptions *opts, const float *x, size_t n, int dim,
-						 AnRng *rng, AnTrainResult *result);
-
-/*
- * The same loop under another phase name in the progress reports: a method
- * that trains a helper network first (an autoencoder to pretrain an
- * encoder, say) runs it through here with phase "pretrain".
- */
-extern AnStatus an_train_phase(AnContext *ctx, const AnMethod *method, void *state,
-							   const AnOptions *opts, const char *phase,
-							   const float *x, size_t n, int dim,
-							   AnRng *rng, AnTrainResult *result);
-
 /*
  * Train model->method on n scaled rows x (model->spec and model->scaler
- * already set): creates the state, runs an_train, then scores every
- * training row to set the threshold and quantiles.  opts must be resolved.
+ * already set): trains the method's state (an_method_train), then scores
+ * every training row to set the threshold and quantiles.  opts must be
+ * resolved.
  */
 extern AnStatus an_model_fit(AnContext *ctx, AnModel *model, const AnOptions *opts,
 							 const float *x, size_t n);
@@ -88,10 +64,5 @@ extern AnStatus an_model_encode(AnContext *ctx, const AnModel *model,
 extern AnStatus an_model_decode(AnContext *ctx, const char *data, size_t len,
 								AnModel *model);
 extern void an_model_free(AnContext *ctx, AnModel *model);
-
-/* ---- statistics (stats.c) ---- */
-extern void an_sort_doubles(double *v, size_t n);
-/* linear interpolation between order statistics (numpy's default) */
-extern double an_quantile_sorted(const double *sorted, size_t n, double q);
 
 #endif							/* ANOMALY_MODEL_H */

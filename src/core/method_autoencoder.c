@@ -17,7 +17,11 @@
 #include <string.h>
 
 #include "anomaly/method.h"
-#include "anomaly/model.h"
+#include "anomaly/pretrain.h"
+#include "anomaly/trainer.h"
+
+/* defined at the end; an_autoencoder_pretrain trains with it */
+extern const AnMethod an_method_autoencoder;
 
 typedef struct Autoencoder
 {

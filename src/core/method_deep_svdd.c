@@ -54,7 +54,8 @@
 #include <string.h>
 
 #include "anomaly/method.h"
-#include "anomaly/model.h"
+#include "anomaly/pretrain.h"
+#include "anomaly/stats.h"
 
 #define SVDD_DEFAULT_WEIGHT_DECAY	1e-6
 #define SVDD_DEFAULT_NU				0.1
@@ -509,9 +510,16 @@ svdd_decode(AnContext *ctx, const AnObject *obj, int dim, void **state)
 	return AN_OK;
 }
 
+/* the paper's short training: see SVDD_DEFAULT_EPOCHS */
+static void
+svdd_common_defaults(AnOptions *opts)
+{
+	opts->epochs = SVDD_DEFAULT_EPOCHS;
+}
+
 const AnMethod an_method_deep_svdd = {
 	.name = "deep_svdd",
-	.default_epochs = SVDD_DEFAULT_EPOCHS,
+	.common_defaults = svdd_common_defaults,
 	.options_size = sizeof(SvddOptions),
 	.options_init = svdd_options_init,
 	.set_option = svdd_set_option,

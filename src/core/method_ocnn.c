@@ -52,7 +52,8 @@
 #include <string.h>
 
 #include "anomaly/method.h"
-#include "anomaly/model.h"
+#include "anomaly/pretrain.h"
+#include "anomaly/stats.h"
 
 #define OCNN_MAX_UNITS		65536
 #define OCNN_MAX_CENTERS	4096

@@ -60,21 +60,17 @@ AnStatus
 an_model_fit(AnContext *ctx, AnModel *model, const AnOptions *opts,
 			 const float *x, size_t n)
 {
-	const AnMethod *method = opts->method;
 	int			dim = model->spec.dim;
 	AnRng		rng;
 	AnTrainResult result;
 	double	   *scores;
 
 	an_rng_seed(&rng, opts->seed);
-	model->method = method;
+	model->method = opts->method;
 	model->seed = opts->seed;
 	model->contamination = opts->contamination;
 
-	AN_TRY(method->create(ctx, opts, dim, &rng, &model->state));
-	if (method->prepare)
-		AN_TRY(method->prepare(ctx, model->state, opts, x, n, &rng));
-	AN_TRY(an_train(ctx, method, model->state, opts, x, n, dim, &rng, &result));
+	AN_TRY(an_method_train(ctx, opts, x, n, dim, &rng, &model->state, &result));
 
 	/* threshold and calibration quantiles from the scores of every row */
 	scores = an_alloc_array(ctx, n, sizeof(double));

@@ -108,6 +108,8 @@ an_options_init(AnContext *ctx, AnOptions *opts, const AnMethod *method)
 	opts->scaler = AN_SCALER_STANDARD;
 	opts->max_categories = 20;
 	opts->method = method;
+	if (method->common_defaults)
+		method->common_defaults(opts);
 	if (method->options_size > 0)
 	{
 		opts->method_options = an_alloc0(ctx, method->options_size);
@@ -158,12 +160,37 @@ set_hidden(AnContext *ctx, AnOptions *opts, const char *key, const AnOptionValue
 	return AN_OK;
 }
 
+/* the common options that shape and train a network */
+static bool
+is_network_option(const char *key)
+{
+	static const char *const keys[] = {"hidden", "latent", "activation", "epochs",
+		"batch_size", "learning_rate", "weight_decay", "validation_fraction",
+	"early_stopping_patience", NULL};
+
+	for (int i = 0; keys[i]; i++)
+		if (strcmp(key, keys[i]) == 0)
+			return true;
+	return false;
+}
+
 AnStatus
 an_options_set(AnContext *ctx, AnOptions *opts, const char *key, const AnOptionValue *v)
 {
 	int64_t		i;
 	int			choice;
 	AnStatus	st;
+
+	/*
+	 * A method that is not a network (an isolation forest, say) would
+	 * silently ignore "epochs": refuse it, so that a user who expected it
+	 * to matter learns at once that it does not.
+	 */
+	if (is_network_option(key) && !an_method_is_gradient(opts->method) &&
+		!opts->method->network_options)
+		return an_error(ctx, AN_ERR_INVALID,
+						"option \"%s\" does not apply to method \"%s\", which is not a neural network",
+						key, opts->method->name);
 
 	if (strcmp(key, "hidden") == 0)
 		return set_hidden(ctx, opts, key, v);
@@ -269,7 +296,8 @@ clamp_int(int64_t x, int lo, int hi)
  * grow with the table (32 to 256 rows), and small tables get more epochs
  * so that every model sees some thousands of optimiser steps; early
  * stopping ends training sooner when the validation loss stalls.  A
- * method may set its own default_epochs instead.
+ * method may set its own epochs in common_defaults instead.  Last, the
+ * method fills its own data-dependent defaults.
  */
 void
 an_options_resolve(AnOptions *opts, int dim, size_t n_rows)
@@ -292,8 +320,6 @@ an_options_resolve(AnOptions *opts, int dim, size_t n_rows)
 			b *= 2;
 		opts->batch_size = b;
 	}
-	if (opts->epochs == 0 && opts->method && opts->method->default_epochs > 0)
-		opts->epochs = opts->method->default_epochs;
 	if (opts->epochs == 0)
 	{
 		n_train = (size_t) ((double) n_rows * (1.0 - opts->validation_fraction));
@@ -302,4 +328,6 @@ an_options_resolve(AnOptions *opts, int dim, size_t n_rows)
 			steps = 1;
 		opts->epochs = clamp_int((int64_t) ((4000 + steps - 1) / steps), 5, 200);
 	}
+	if (opts->method && opts->method->options_resolve && opts->method_options)
+		opts->method->options_resolve(opts->method_options, dim, n_rows);
 }

@@ -1,7 +1,12 @@
 /*-------------------------------------------------------------------------
  *
  * registry.c
- *	  The table of detection methods.  Adding a method is one line here.
+ *	  The table of detection methods.  Adding a method is one line in
+ *	  AN_METHODS: the line both declares the method's AnMethod (defined in
+ *	  its own file as an_method_<name>) and lists it.
+ *
+ * The order is the order of an_method_names() in hints and of the shared
+ * unit tests.
  *
  * IDENTIFICATION
  *	  src/core/registry.c
@@ -12,13 +17,22 @@
 
 #include "anomaly/method.h"
 
+#define AN_METHODS \
+	METHOD(autoencoder) \
+	METHOD(deep_svdd) \
+	METHOD(vae) \
+	METHOD(ocnn)
+
+#define METHOD(name) extern const AnMethod an_method_##name;
+AN_METHODS
+#undef METHOD
+
+#define METHOD(name) &an_method_##name,
 static const AnMethod *const methods[] = {
-	&an_method_autoencoder,
-	&an_method_deep_svdd,
-	&an_method_vae,
-	&an_method_ocnn,
+	AN_METHODS
 	NULL
 };
+#undef METHOD
 
 const AnMethod *
 an_method_lookup(const char *name)
@@ -29,10 +43,18 @@ an_method_lookup(const char *name)
 	return NULL;
 }
 
+const AnMethod *
+an_method_at(int i)
+{
+	if (i < 0 || i >= (int) (sizeof(methods) / sizeof(methods[0])) - 1)
+		return NULL;
+	return methods[i];
+}
+
 const char *
 an_method_names(void)
 {
-	static char names[256];
+	static char names[512];
 
 	if (names[0] == '\0')
 	{

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "anomaly/features.h"
-#include "anomaly/model.h"
+#include "anomaly/stats.h"
 
 static const char *const scaler_names[] = {
 	[AN_SCALER_STANDARD] = "standard",

@@ -11,7 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "anomaly/model.h"
+#include "anomaly/stats.h"
 
 static int
 cmp_double(const void *a, const void *b)

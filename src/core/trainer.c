@@ -19,7 +19,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "anomaly/model.h"
+#include "anomaly/trainer.h"
 
 /* validation needs enough rows to mean something */
 #define MIN_ROWS_FOR_VALIDATION 20
@@ -181,5 +181,37 @@ done:
 	an_free(ctx, xb);
 	an_free(ctx, best);
 	an_free(ctx, xv);
+	return st;
+}
+
+AnStatus
+an_method_train(AnContext *ctx, const AnOptions *opts, const float *x, size_t n,
+				int dim, AnRng *rng, void **state, AnTrainResult *result)
+{
+	const AnMethod *method = opts->method;
+	AnStatus	st;
+
+	memset(result, 0, sizeof(*result));
+	*state = NULL;
+	if (n == 0)
+		return an_error(ctx, AN_ERR_INVALID, "no rows to train on");
+	if (method->fit)
+	{
+		st = method->fit(ctx, opts, x, n, dim, rng, state);
+		result->loss = NAN;
+	}
+	else
+	{
+		st = method->create(ctx, opts, dim, rng, state);
+		if (st == AN_OK && method->prepare)
+			st = method->prepare(ctx, *state, opts, x, n, rng);
+		if (st == AN_OK)
+			st = an_train(ctx, method, *state, opts, x, n, dim, rng, result);
+	}
+	if (st != AN_OK && *state)
+	{
+		method->destroy(ctx, *state);
+		*state = NULL;
+	}
 	return st;
 }

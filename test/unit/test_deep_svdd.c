@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "anomaly/pretrain.h"
 #include "fixture.h"
 #include "unit.h"
 
@@ -305,7 +306,7 @@ UNIT_TEST(deep_svdd_registered)
 {
 	REQUIRE(svdd() != NULL);
 	CHECK_STR(svdd()->name, "deep_svdd");
-	CHECK(svdd() == &an_method_deep_svdd);
+	CHECK(svdd() == an_method_lookup("deep_svdd"));
 	CHECK_CONTAINS(an_method_names(), "deep_svdd");
 	/* the callbacks the epoch loop and the document need */
 	CHECK(svdd()->create && svdd()->prepare && svdd()->train_batch &&
@@ -356,7 +357,7 @@ UNIT_TEST(deep_svdd_options_validated)
 	CHECK_CONTAINS(ctx.errmsg, "deep_svdd");
 	/* deep_svdd's keys mean nothing to the autoencoder */
 	an_options_free(&ctx, &opts);
-	REQUIRE(an_options_init(&ctx, &opts, &an_method_autoencoder) == AN_OK);
+	REQUIRE(an_options_init(&ctx, &opts, an_method_lookup("autoencoder")) == AN_OK);
 	CHECK_REJECTED(&ctx, &opts, "nu", unit_num(0.1));
 	an_options_free(&ctx, &opts);
 }
@@ -844,7 +845,7 @@ UNIT_TEST(deep_svdd_training_reduces_loss)
 		CHECK(prog.reports[prog.n - 1].train_loss < 0.5 * prog.reports[0].train_loss);
 		CHECK(best < 0.5 * prog.reports[0].val_loss);
 		CHECK(model.loss == best);
-		CHECK(model.method == &an_method_deep_svdd);
+		CHECK(model.method == an_method_lookup("deep_svdd"));
 
 		/*
 		 * The radius was restored with the best epoch's weights, for which
@@ -1065,7 +1066,7 @@ UNIT_TEST(deep_svdd_document_round_trip)
 		REQUIRE(svdd_fit(&ctx, &model, &opts, 600, 123, &raw, NULL) == AN_OK);
 		REQUIRE(an_model_encode(&ctx, &model, &data, &len) == AN_OK);
 		CHECK_STATUS(an_model_decode(&ctx, data, len, &back), AN_OK);
-		REQUIRE(back.method == &an_method_deep_svdd);
+		REQUIRE(back.method == an_method_lookup("deep_svdd"));
 
 		an_model_score_raw(&model, raw, 600, s1);
 		an_model_score_raw(&back, raw, 600, s2);

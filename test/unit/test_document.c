@@ -121,7 +121,7 @@ UNIT_TEST(document_round_trip)
 	CHECK_STATUS(decode_copy(data, len, &counter, &back, &ctx), AN_OK);
 	REQUIRE(back.state != NULL);
 
-	CHECK(back.method == &an_method_autoencoder);
+	CHECK(back.method == an_method_lookup("autoencoder"));
 	check_same_spec(&back.spec, &m->spec);
 	CHECK(back.scaler.kind == m->scaler.kind && back.scaler.dim == m->scaler.dim);
 	CHECK(memcmp(back.scaler.offset, m->scaler.offset, FIX_DIM * sizeof(double)) == 0);

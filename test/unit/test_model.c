@@ -88,7 +88,7 @@ UNIT_TEST(model_training_reduces_loss)
 	}
 	CHECK(fm->model.trained_rows == 2000);
 	CHECK(fm->model.seed == 42);
-	CHECK(fm->model.method == &an_method_autoencoder);
+	CHECK(fm->model.method == an_method_lookup("autoencoder"));
 	CHECK(fm->model.contamination == 0.01);
 }
 

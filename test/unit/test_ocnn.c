@@ -54,7 +54,7 @@ oc_options(AnContext *ctx, AnOptions *opts, int epochs, uint64_t seed, size_t n,
 	static const double hidden[1] = {8};
 	AnOptionValue v = {.kind = AN_OPTION_ARRAY, .items = hidden, .n_items = 1};
 
-	AN_TRY(an_options_init(ctx, opts, &an_method_ocnn));
+	AN_TRY(an_options_init(ctx, opts, an_method_lookup("ocnn")));
 	AN_TRY(an_options_set(ctx, opts, "hidden", &v));
 	AN_TRY(set_number(ctx, opts, "latent", 3));
 	AN_TRY(set_number(ctx, opts, "epochs", epochs));
@@ -133,10 +133,10 @@ sigmoid(double x)
 
 UNIT_TEST(ocnn_registered)
 {
-	CHECK(an_method_lookup("ocnn") == &an_method_ocnn);
+	CHECK(an_method_lookup("ocnn") == an_method_lookup("ocnn"));
 	CHECK_CONTAINS(an_method_names(), "ocnn");
-	CHECK(an_method_ocnn.options_size > 0);
-	CHECK(an_method_ocnn.prepare && an_method_ocnn.epoch_end && an_method_ocnn.eval_loss);
+	CHECK(an_method_lookup("ocnn")->options_size > 0);
+	CHECK(an_method_lookup("ocnn")->prepare && an_method_lookup("ocnn")->epoch_end && an_method_lookup("ocnn")->eval_loss);
 }
 
 #define CHECK_OC_REJECTED(ctx, opts, key, value) \
@@ -157,7 +157,7 @@ UNIT_TEST(ocnn_options_validation)
 	AnOptions	opts;
 
 	unit_context_malloc(&ctx);
-	REQUIRE(an_options_init(&ctx, &opts, &an_method_ocnn) == AN_OK);
+	REQUIRE(an_options_init(&ctx, &opts, an_method_lookup("ocnn")) == AN_OK);
 	REQUIRE(opts.method_options != NULL);
 
 	CHECK_OC_ACCEPTED(&ctx, &opts, "nu", unit_num(1));
@@ -208,7 +208,7 @@ UNIT_TEST(ocnn_options_validation)
 	{
 		AnOptions	ae;
 
-		REQUIRE(an_options_init(&ctx, &ae, &an_method_autoencoder) == AN_OK);
+		REQUIRE(an_options_init(&ctx, &ae, an_method_lookup("autoencoder")) == AN_OK);
 		CHECK_OC_REJECTED(&ctx, &ae, "nu", unit_num(0.1));
 		an_options_free(&ctx, &ae);
 	}
@@ -291,7 +291,7 @@ UNIT_TEST(ocnn_default_layout)
 				gamma = 0;
 
 	unit_context_counting(&ctx, &counter);
-	REQUIRE(an_options_init(&ctx, &opts, &an_method_ocnn) == AN_OK);
+	REQUIRE(an_options_init(&ctx, &opts, an_method_lookup("ocnn")) == AN_OK);
 	REQUIRE(set_number(&ctx, &opts, "epochs", 1) == AN_OK);
 	REQUIRE(set_number(&ctx, &opts, "seed", 4) == AN_OK);
 	an_options_resolve(&opts, FIX_DIM, 300);
@@ -468,10 +468,10 @@ probe_init(OcProbe *p, bool pretrain, int centers, double weight_decay, size_t n
 	}
 	free(raw);
 	an_rng_seed(&p->rng, seed);
-	if (an_method_ocnn.create(&p->ctx, &p->opts, FIX_DIM, &p->rng, &p->state) != AN_OK ||
-		an_method_ocnn.prepare(&p->ctx, p->state, &p->opts, p->x, n, &p->rng) != AN_OK)
+	if (an_method_lookup("ocnn")->create(&p->ctx, &p->opts, FIX_DIM, &p->rng, &p->state) != AN_OK ||
+		an_method_lookup("ocnn")->prepare(&p->ctx, p->state, &p->opts, p->x, n, &p->rng) != AN_OK)
 		return false;
-	an_method_ocnn.params(p->state, &p->params);
+	an_method_lookup("ocnn")->params(p->state, &p->params);
 	return p->params.n == 3;
 }
 
@@ -479,7 +479,7 @@ static void
 probe_free(OcProbe *p)
 {
 	if (p->state)
-		an_method_ocnn.destroy(&p->ctx, p->state);
+		an_method_lookup("ocnn")->destroy(&p->ctx, p->state);
 	an_model_free(&p->ctx, &p->holder);
 	an_options_free(&p->ctx, &p->opts);
 	free(p->x);
@@ -492,7 +492,7 @@ reference_features(OcProbe *p, const float *x, int n, int *width)
 {
 	msgpack_unpacked msg;
 	char	   *bytes = NULL;
-	const AnObject *st = state_object(&p->ctx, &an_method_ocnn, p->state, &msg, &bytes);
+	const AnObject *st = state_object(&p->ctx, an_method_lookup("ocnn"), p->state, &msg, &bytes);
 	bool		pretrained = false;
 	int64_t		m = 0;
 	int			k = FIX_DIM;
@@ -598,7 +598,7 @@ active_hash(OcProbe *p, const float *x, int n)
 	double		s[64];
 	uint64_t	h = UINT64_C(1469598103934665603);
 
-	an_method_ocnn.score(p->state, x, n, s);
+	an_method_lookup("ocnn")->score(p->state, x, n, s);
 	for (int i = 0; i < n; i++)
 		h = (h ^ (uint64_t) (s[i] > 0)) * UINT64_C(1099511628211);
 	return h;
@@ -656,7 +656,7 @@ ocnn_gradcheck(bool pretrain, int centers, double weight_decay, uint64_t seed)
 	 * Put r in the widest gap between two outputs in the middle half, so
 	 * that many rows are inside the hinge and none sits near its kink.
 	 */
-	an_method_ocnn.score(p.state, xb, N, scores);
+	an_method_lookup("ocnn")->score(p.state, xb, N, scores);
 	for (int i = 0; i < N; i++)
 		sorted[i] = *r->value - scores[i];
 	an_sort_doubles(sorted, N);
@@ -676,8 +676,8 @@ ocnn_gradcheck(bool pretrain, int centers, double weight_decay, uint64_t seed)
 	an_params_save(&p.params, p0);
 
 	/* the step's loss is the objective before the step, its gradients ours */
-	loss_eval = an_method_ocnn.eval_loss(p.state, xb, N);
-	loss_train = an_method_ocnn.train_batch(p.state, xb, N, &p.rng);
+	loss_eval = an_method_lookup("ocnn")->eval_loss(p.state, xb, N);
+	loss_train = an_method_lookup("ocnn")->train_batch(p.state, xb, N, &p.rng);
 	CHECK(isfinite(loss_eval));
 	CHECK_CLOSE(loss_train, loss_eval, 1e-12, 1e-12);
 	memcpy(grad, V->grad, V->size * sizeof(float));
@@ -718,10 +718,10 @@ ocnn_gradcheck(bool pretrain, int centers, double weight_decay, uint64_t seed)
 
 		/* float32 central differences of the method's own eval_loss */
 		*pf = fp;
-		lp = an_method_ocnn.eval_loss(p.state, xb, N);
+		lp = an_method_lookup("ocnn")->eval_loss(p.state, xb, N);
 		hp = active_hash(&p, xb, N);
 		*pf = fm;
-		lm = an_method_ocnn.eval_loss(p.state, xb, N);
+		lm = an_method_lookup("ocnn")->eval_loss(p.state, xb, N);
 		hm = active_hash(&p, xb, N);
 		*pf = f0;
 		if (hp != hm)
@@ -765,7 +765,7 @@ ocnn_gradcheck(bool pretrain, int centers, double weight_decay, uint64_t seed)
 	/* the L2 term alone when no row is inside the hinge */
 	*r->value = (float) (sorted[0] - 1.0);
 	an_params_save(&p.params, p0);
-	loss_train = an_method_ocnn.train_batch(p.state, xb, N, &p.rng);
+	loss_train = an_method_lookup("ocnn")->train_batch(p.state, xb, N, &p.rng);
 	CHECK_CLOSE(loss_train, reference_objective(Vd, wd, *r->value, g, N, in, units, nu,
 												lambda, NULL), 1e-5, 1e-6);
 	for (size_t i = 0; i < V->size; i++)
@@ -812,11 +812,11 @@ UNIT_TEST(ocnn_r_is_the_nu_quantile)
 
 	/* a few steps move the network away from the r prepare fitted */
 	for (int i = 0; i < 5; i++)
-		an_method_ocnn.train_batch(p.state, p.x + i * 32 * FIX_DIM, 32, &p.rng);
-	REQUIRE(an_method_ocnn.epoch_end(&p.ctx, p.state, p.x, p.n) == AN_OK);
+		an_method_lookup("ocnn")->train_batch(p.state, p.x + i * 32 * FIX_DIM, 32, &p.rng);
+	REQUIRE(an_method_lookup("ocnn")->epoch_end(&p.ctx, p.state, p.x, p.n) == AN_OK);
 	r0 = *r->value;
 	for (size_t i = 0; i < p.n; i += AN_SCORE_BATCH)
-		an_method_ocnn.score(p.state, p.x + i * FIX_DIM,
+		an_method_lookup("ocnn")->score(p.state, p.x + i * FIX_DIM,
 							 (int) (p.n - i < AN_SCORE_BATCH ? p.n - i : AN_SCORE_BATCH),
 							 scores + i);
 	for (size_t i = 0; i < p.n; i++)
@@ -833,11 +833,11 @@ UNIT_TEST(ocnn_r_is_the_nu_quantile)
 	}
 
 	/* and it minimises the objective in r */
-	best = an_method_ocnn.eval_loss(p.state, p.x, p.n);
+	best = an_method_lookup("ocnn")->eval_loss(p.state, p.x, p.n);
 	for (size_t d = 0; d < sizeof(deltas) / sizeof(deltas[0]); d++)
 	{
 		*r->value = (float) (r0 + deltas[d]);
-		CHECK(an_method_ocnn.eval_loss(p.state, p.x, p.n) >= best - 1e-9);
+		CHECK(an_method_lookup("ocnn")->eval_loss(p.state, p.x, p.n) >= best - 1e-9);
 	}
 	*r->value = (float) r0;
 	free(scores);
@@ -1064,7 +1064,7 @@ round_trip(bool pretrain, int centers)
 	REQUIRE(oc_fit(&ctx, &model, &opts, 61, 300, NULL) == AN_OK);
 	REQUIRE(an_model_encode(&ctx, &model, &data, &len) == AN_OK);
 	REQUIRE(an_model_decode(&ctx, data, len, &back) == AN_OK);
-	CHECK(back.method == &an_method_ocnn);
+	CHECK(back.method == an_method_lookup("ocnn"));
 	an_model_score_raw(&model, raw, 300, s1);
 	an_model_score_raw(&back, raw, 300, s2);
 	CHECK(memcmp(s1, s2, sizeof(s1)) == 0);
@@ -1196,13 +1196,13 @@ expect_refused(const AnObject *st, int dim, Patch patch, const char *want, int l
 	else
 	{
 		unit_context_counting(&ctx, &counter);
-		s = an_method_ocnn.decode(&ctx, &msg.data, dim, &state);
+		s = an_method_lookup("ocnn")->decode(&ctx, &msg.data, dim, &state);
 		if (s != AN_ERR_CORRUPT)
 		{
 			unit_fail(__FILE__, line, "patched \"%s\": status %d, not AN_ERR_CORRUPT",
 					  patch.key, s);
 			if (s == AN_OK)
-				an_method_ocnn.destroy(&ctx, state);
+				an_method_lookup("ocnn")->destroy(&ctx, state);
 		}
 		else if (!strstr(ctx.errmsg, want))
 			unit_fail(__FILE__, line, "patched \"%s\": message \"%s\" lacks \"%s\"",
@@ -1253,9 +1253,9 @@ UNIT_TEST(ocnn_decode_rejects_damaged_state)
 	{
 		void	   *state = NULL;
 
-		CHECK_STATUS(an_method_ocnn.decode(&ctx, st, FIX_DIM, &state), AN_OK);
+		CHECK_STATUS(an_method_lookup("ocnn")->decode(&ctx, st, FIX_DIM, &state), AN_OK);
 		if (state)
-			an_method_ocnn.destroy(&ctx, state);
+			an_method_lookup("ocnn")->destroy(&ctx, state);
 	}
 
 	/* every field missing */
@@ -1338,9 +1338,9 @@ UNIT_TEST(ocnn_decode_rejects_damaged_state)
 			pack_patched(&pk, st, &patch);
 			msgpack_unpacked_init(&m2);
 			REQUIRE(msgpack_unpack_next(&m2, buf.data, buf.len, &off) == MSGPACK_UNPACK_SUCCESS);
-			CHECK_STATUS(an_method_ocnn.decode(&ctx, &m2.data, FIX_DIM, &state), AN_OK);
+			CHECK_STATUS(an_method_lookup("ocnn")->decode(&ctx, &m2.data, FIX_DIM, &state), AN_OK);
 			if (state)
-				an_method_ocnn.destroy(&ctx, state);
+				an_method_lookup("ocnn")->destroy(&ctx, state);
 			msgpack_unpacked_destroy(&m2);
 			an_free(&ctx, buf.data);
 		}

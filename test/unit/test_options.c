@@ -60,7 +60,7 @@ UNIT_TEST(options_defaults)
 	AnOptions	opts;
 
 	init_opts(&ctx, &opts);
-	CHECK(opts.method == &an_method_autoencoder);
+	CHECK(opts.method == an_method_lookup("autoencoder"));
 	CHECK(opts.n_hidden == 0 && opts.latent == 0);
 	CHECK(opts.epochs == 0 && opts.batch_size == 0);
 	CHECK(opts.activation == AN_ACT_RELU);
@@ -292,7 +292,7 @@ UNIT_TEST(method_registry)
 	const AnMethod *m = an_method_lookup("autoencoder");
 
 	REQUIRE(m != NULL);
-	CHECK(m == &an_method_autoencoder);
+	CHECK(m == an_method_lookup("autoencoder"));
 	CHECK_STR(m->name, "autoencoder");
 	CHECK(m->create && m->train_batch && m->params && m->score &&
 		  m->encode && m->decode && m->destroy);

