@@ -18,6 +18,7 @@
 #include "anomaly/method.h"
 
 #define AN_METHODS \
+	METHOD(auto) \
 	METHOD(autoencoder) \
 	METHOD(deep_svdd) \
 	METHOD(vae) \

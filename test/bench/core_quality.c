@@ -4,13 +4,16 @@
  *	  Detection quality of a method straight from the numeric core, without
  *	  a server: for tuning a method's defaults quickly.
  *
- *	  build/core_quality <method> <file.csv> [key=value ...]
+ *	  build/core_quality <method> <file.csv> [split=F split_seed=S] [key=value ...]
  *
  * Reads a CSV with header f0,...,label (label 1 = anomaly), standardises
  * every column (mean, population standard deviation), trains on all rows
  * with the label left out, scores them, and prints AUROC (ties averaged)
  * and average precision.  Option values are JSON-like: numbers, strings,
- * true/false, or [a,b,...] arrays of numbers.  The figures that count are
+ * true/false, or [a,b,...] arrays of numbers.  With split=F (0 < F < 1)
+ * it trains on the rows an_bench_in_train() puts in the training part
+ * (the same rule as test/bench/quality.sh and reference_split.py), scales
+ * with their statistics, and scores the other rows only.  The figures that count are
  * the ones computed from SQL scores (test/bench/quality.sh); this tool
  * follows the same protocol.
  *
@@ -87,6 +90,26 @@ metrics(const double *scores, const int *labels, size_t n, double *auroc, double
 	free(p);
 }
 
+/*
+ * The split rule shared with quality.sh (SQL) and reference_split.py: row
+ * i (0-based, file order) is a training row for seed s when
+ * hash32((i + s * 0x9E3779B1) mod 2^32) / 2^32 < fraction, hash32 being
+ * two rounds of xor-shift-multiply (0x45d9f3b) and a final xor-shift.
+ */
+static uint32_t
+hash32(uint32_t x)
+{
+	x = ((x >> 16) ^ x) * 0x45d9f3bu;
+	x = ((x >> 16) ^ x) * 0x45d9f3bu;
+	return (x >> 16) ^ x;
+}
+
+static bool
+in_train(size_t i, uint32_t seed, double fraction)
+{
+	return hash32((uint32_t) i + seed * 0x9E3779B1u) / 4294967296.0 < fraction;
+}
+
 static void
 set_option(AnContext *ctx, AnOptions *opts, char *arg)
 {
@@ -150,7 +173,11 @@ main(int argc, char **argv)
 	char		line[1 << 16];
 	int			dim = 0;
 	size_t		n = 0,
+				n_train,
+				n_scored,
 				cap = 1024;
+	double		split = 0;
+	uint32_t	split_seed = 0;
 	double	   *raw;
 	int		   *labels;
 	double	   *scores;
@@ -202,8 +229,42 @@ main(int argc, char **argv)
 	an_options_init(&ctx, &opts, method);
 	opts.seed = 42;
 	for (int i = 3; i < argc; i++)
-		set_option(&ctx, &opts, argv[i]);
-	an_options_resolve(&opts, dim, n);
+	{
+		if (strncmp(argv[i], "split=", 6) == 0)
+			split = strtod(argv[i] + 6, NULL);
+		else if (strncmp(argv[i], "split_seed=", 11) == 0)
+			split_seed = (uint32_t) strtoul(argv[i] + 11, NULL, 10);
+		else
+			set_option(&ctx, &opts, argv[i]);
+	}
+
+	/* training rows first, then the scored rows */
+	n_train = n;
+	if (split > 0 && split < 1)
+	{
+		double	   *reordered = malloc(n * dim * sizeof(double));
+		int		   *relabels = malloc(n * sizeof(int));
+		size_t		a = 0,
+					b = 0;
+
+		for (size_t i = 0; i < n; i++)
+			a += in_train(i, split_seed, split);
+		n_train = a;
+		b = a;
+		a = 0;
+		for (size_t i = 0; i < n; i++)
+		{
+			size_t		to = in_train(i, split_seed, split) ? a++ : b++;
+
+			memcpy(reordered + to * dim, raw + i * dim, dim * sizeof(double));
+			relabels[to] = labels[i];
+		}
+		free(raw);
+		free(labels);
+		raw = reordered;
+		labels = relabels;
+	}
+	an_options_resolve(&opts, dim, n_train);
 
 	memset(&model, 0, sizeof(model));
 	model.spec.n_features = dim;
@@ -214,16 +275,16 @@ main(int argc, char **argv)
 		snprintf(model.spec.features[j].name, 16, "f%d", j);
 	}
 	an_spec_layout(&ctx, &model.spec);
-	an_scaler_fit(&ctx, &model.scaler, opts.scaler, raw, n, dim, NULL);
+	an_scaler_fit(&ctx, &model.scaler, opts.scaler, raw, n_train, dim, NULL);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	{
-		double	   *copy = malloc(n * dim * sizeof(double));
+		double	   *copy = malloc(n_train * dim * sizeof(double));
 		float	   *x;
 
-		memcpy(copy, raw, n * dim * sizeof(double));
-		x = an_scaler_apply_compact(&model.scaler, copy, n);
-		if (an_model_fit(&ctx, &model, &opts, x, n) != AN_OK)
+		memcpy(copy, raw, n_train * dim * sizeof(double));
+		x = an_scaler_apply_compact(&model.scaler, copy, n_train);
+		if (an_model_fit(&ctx, &model, &opts, x, n_train) != AN_OK)
 		{
 			fprintf(stderr, "training failed: %s\n", ctx.errmsg);
 			return 1;
@@ -232,11 +293,17 @@ main(int argc, char **argv)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 
-	scores = malloc(n * sizeof(double));
-	an_model_score_raw(&model, raw, n, scores);
-	metrics(scores, labels, n, &auroc, &ap);
+	/* without a split, every row is scored; with one, the held-out rows */
+	{
+		size_t		first = n_train < n ? n_train : 0;
+
+		scores = malloc((n - first) * sizeof(double));
+		an_model_score_raw(&model, raw + first * dim, n - first, scores);
+		metrics(scores, labels + first, n - first, &auroc, &ap);
+		n_scored = n - first;
+	}
 	printf("%s %s rows %zu dims %d epochs %d auroc %.4f auprc %.4f seconds %.2f\n",
-		   argv[1], argv[2], n, dim, model.epochs_run, auroc, ap,
+		   argv[1], argv[2], n_scored, dim, model.epochs_run, auroc, ap,
 		   (double) (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9);
 	an_model_free(&ctx, &model);
 	an_options_free(&ctx, &opts);
