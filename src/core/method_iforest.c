@@ -51,7 +51,7 @@ typedef struct Iforest
 	size_t	   *start;			/* n_trees + 1: first node of each tree */
 	int32_t    *feature;		/* split feature, or -1 for a leaf */
 	int32_t    *child;			/* left child (tree-local), or a leaf's size */
-	float	   *value;			/* a split's threshold, or a leaf's c(size) */
+	double	   *value;			/* a split's threshold (a float), or a leaf's c(size) */
 } Iforest;
 
 /* ---- options ---- */
@@ -158,7 +158,7 @@ if_alloc(AnContext *ctx, int dim, int n_trees, int psi, size_t capacity, Iforest
 	f->start = an_alloc_array(ctx, (size_t) n_trees + 1, sizeof(size_t));
 	f->feature = an_alloc_array(ctx, capacity, sizeof(int32_t));
 	f->child = an_alloc_array(ctx, capacity, sizeof(int32_t));
-	f->value = an_alloc_array(ctx, capacity, sizeof(float));
+	f->value = an_alloc_array(ctx, capacity, sizeof(double));
 	if (!f->start || !f->feature || !f->child || !f->value)
 	{
 		if_destroy(ctx, f);
@@ -280,7 +280,7 @@ grow_tree(Iforest *f, GrowScratch *s, const float *x, int psi, int max_depth,
 {
 	int32_t    *feature = f->feature + base;
 	int32_t    *child = f->child + base;
-	float	   *value = f->value + base;
+	double	   *value = f->value + base;
 	size_t		count = 1;
 	int			dim = f->dim;
 
@@ -302,7 +302,7 @@ grow_tree(Iforest *f, GrowScratch *s, const float *x, int psi, int max_depth,
 		{
 			feature[i] = -1;
 			child[i] = (int32_t) (e - b);
-			value[i] = (float) if_c(e - b);
+			value[i] = if_c(e - b);
 			continue;
 		}
 		j = s->splittable[an_rng_below(rng, (uint64_t) k)];
@@ -406,7 +406,7 @@ if_fit(AnContext *ctx, const AnOptions *opts, const float *x, size_t n, int dim,
 
 /* the path length of row in one tree: edges walked plus the leaf's c(size) */
 static double
-path_length(const int32_t *feature, const int32_t *child, const float *value,
+path_length(const int32_t *feature, const int32_t *child, const double *value,
 			const float *row)
 {
 	size_t		i = 0;
@@ -417,7 +417,7 @@ path_length(const int32_t *feature, const int32_t *child, const float *value,
 		i = child[i] + (row[feature[i]] <= value[i] ? 0 : 1);
 		edges++;
 	}
-	return edges + (double) value[i];
+	return edges + value[i];
 }
 
 static void
@@ -502,7 +502,7 @@ if_encode(AnContext *ctx, const void *state, AnPacker *pk)
 		nodes[t] = (int32_t) (f->start[t + 1] - f->start[t]);
 	/* leaves hold c(size) in memory; the document keeps their size only */
 	for (size_t i = 0; i < total; i++)
-		threshold[i] = f->feature[i] >= 0 ? f->value[i] : 0.0f;
+		threshold[i] = f->feature[i] >= 0 ? (float) f->value[i] : 0.0f;
 
 	msgpack_pack_map(pk, 7);
 	an_pack_key_int(pk, "n_trees", f->n_trees);
@@ -515,6 +515,22 @@ if_encode(AnContext *ctx, const void *state, AnPacker *pk)
 	an_free(ctx, nodes);
 	an_free(ctx, threshold);
 	return AN_OK;
+}
+
+/* the float32 thresholds, widened into the double array value */
+static AnStatus
+get_thresholds(AnContext *ctx, const AnObject *obj, double *value, size_t n)
+{
+	float	   *t = an_alloc_array(ctx, n, sizeof(float));
+	AnStatus	st;
+
+	if (!t)
+		return an_nomem(ctx);
+	st = an_get_floats(ctx, obj, "threshold", t, n);
+	for (size_t i = 0; st == AN_OK && i < n; i++)
+		value[i] = t[i];
+	an_free(ctx, t);
+	return st;
 }
 
 /*
@@ -542,7 +558,7 @@ check_tree(AnContext *ctx, Iforest *f, int t, size_t b, size_t n)
 							"corrupt model document: isolation tree %d has a bad leaf at node %zu",
 							t, i);
 		else
-			f->value[b + i] = (float) if_c(c);
+			f->value[b + i] = if_c(c);
 	}
 	return AN_OK;
 }
@@ -574,12 +590,12 @@ if_decode_trees(AnContext *ctx, const AnObject *obj, Iforest *f)
 	/* the bins must hold total entries, so the document bounds these sizes */
 	f->feature = an_alloc_array(ctx, total, sizeof(int32_t));
 	f->child = an_alloc_array(ctx, total, sizeof(int32_t));
-	f->value = an_alloc_array(ctx, total, sizeof(float));
+	f->value = an_alloc_array(ctx, total, sizeof(double));
 	if (!f->feature || !f->child || !f->value)
 		return an_nomem(ctx);
 	AN_TRY(get_int32s(ctx, obj, "feature", f->feature, total));
 	AN_TRY(get_int32s(ctx, obj, "child_or_size", f->child, total));
-	AN_TRY(an_get_floats(ctx, obj, "threshold", f->value, total));
+	AN_TRY(get_thresholds(ctx, obj, f->value, total));
 	for (int t = 0; t < f->n_trees; t++)
 		AN_TRY(check_tree(ctx, f, t, f->start[t], f->start[t + 1] - f->start[t]));
 	return AN_OK;
