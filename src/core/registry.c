@@ -22,7 +22,9 @@
 	METHOD(autoencoder) \
 	METHOD(deep_svdd) \
 	METHOD(vae) \
-	METHOD(ocnn)
+	METHOD(ocnn) \
+	METHOD(iforest) \
+	METHOD(ecod)
 
 #define METHOD(name) extern const AnMethod an_method_##name;
 AN_METHODS
