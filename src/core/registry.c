@@ -21,7 +21,9 @@
 	METHOD(autoencoder) \
 	METHOD(deep_svdd) \
 	METHOD(vae) \
-	METHOD(ocnn)
+	METHOD(ocnn) \
+	METHOD(knn) \
+	METHOD(pca)
 
 #define METHOD(name) extern const AnMethod an_method_##name;
 AN_METHODS
