@@ -71,16 +71,6 @@ typedef struct AnMethod
 	bool		network_options;
 
 	/*
-	 * Optional, with fit: the scores of the n rows fit was just given, from
-	 * which the threshold and quantiles are set (default: score).  A method
-	 * that keeps training rows in its state (a nearest-neighbour bank) uses
-	 * it to leave each row out of its own score, so that the threshold is
-	 * set on scores distributed as those of unseen rows.
-	 */
-	AnStatus	(*score_training) (AnContext *ctx, void *state, const float *x,
-								   size_t n, double *out);
-
-	/*
 	 * Training by gradient steps.  create builds a trainable state for inputs of width dim
 	 * (opts already resolved); prepare (optional) runs once on the
 	 * training rows before the first epoch (centres, pretraining);

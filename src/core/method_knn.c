@@ -21,12 +21,15 @@
  * The scratch for a batch of AN_SCORE_BATCH rows against one block is
  * allocated with the state, so that scoring never allocates.
  *
- * A training row in the bank is its own nearest neighbour.  When fit's
- * rows are scored for the threshold (score_training), each row's own bank
- * entry is left out, as PyOD's training scores leave out the point itself;
- * exact duplicates of it still count.  Rows scored later (in SQL) are not
- * known to be bank rows, so a training row scored again gets its own zero
- * distance among its k.
+ * A training row in the bank is its own nearest neighbour, at distance 0.
+ * PyOD leaves the row itself out of its training scores, and so does this
+ * method, by one rule for every row scored: one bank row bit-identical to
+ * the row (after scaling) is left out.  So the training scores that set
+ * the threshold, the scores of the same rows in SQL later, and those of
+ * unseen rows all count k other rows, and about the contamination share of
+ * the training rows is flagged when they are scored again.  Further exact
+ * copies of the row still count, at distance 0, as in PyOD.  Training rows
+ * left out of a coreset have no bank entry to leave out.
  *
  * IDENTIFICATION
  *	  src/core/method_knn.c
@@ -76,14 +79,6 @@ typedef struct Knn
 	float	   *dist;			/* AN_SCORE_BATCH x block */
 	float	   *best;			/* AN_SCORE_BATCH x k, ascending squared distances */
 	float	   *xnorms;			/* AN_SCORE_BATCH */
-
-	/*
-	 * Only between fit and score_training: the bank row of each training
-	 * row (-1: not in the coreset), NULL when the bank is the training set
-	 * in order.
-	 */
-	size_t		train_rows;
-	int32_t    *train_pos;
 } Knn;
 
 /* ---- options ---- */
@@ -133,7 +128,6 @@ knn_destroy(AnContext *ctx, void *state)
 	an_free(ctx, kn->dist);
 	an_free(ctx, kn->best);
 	an_free(ctx, kn->xnorms);
-	an_free(ctx, kn->train_pos);
 	an_free(ctx, kn);
 }
 
@@ -191,22 +185,19 @@ knn_finish(Knn *kn)
 
 /*
  * Greedy k-centre selection of m of the n rows x into bank, in the order
- * chosen; pos[i] receives the bank row of training row i, or -1.  mind[i]
+ * chosen.  mind[i]
  * is row i's squared distance to the nearest chosen row, -1 once chosen,
  * so that the farthest row is never one already taken; ties go to the
  * lowest index, which makes the choice depend on the seed alone.
  */
 static AnStatus
 select_coreset(AnContext *ctx, const float *x, size_t n, int dim, int m,
-			   AnRng *rng, float *bank, int32_t *pos, float *mind)
+			   AnRng *rng, float *bank, float *mind)
 {
 	size_t		next = (size_t) an_rng_below(rng, n);
 
 	for (size_t i = 0; i < n; i++)
-	{
 		mind[i] = INFINITY;
-		pos[i] = -1;
-	}
 	for (int c = 0; c < m; c++)
 	{
 		const float *p = x + next * dim;
@@ -216,7 +207,6 @@ select_coreset(AnContext *ctx, const float *x, size_t n, int dim, int m,
 		if (an_check_interrupts(ctx))
 			return an_error(ctx, AN_ERR_INTERRUPTED, "training was interrupted");
 		memcpy(bank + (size_t) c * dim, p, dim * sizeof(float));
-		pos[next] = c;
 		mind[next] = -1.0f;
 		for (size_t i = 0; i < n; i++)
 		{
@@ -259,17 +249,32 @@ keep_smallest(float *best, int k, float d)
 }
 
 /*
- * Scores of m <= AN_SCORE_BATCH rows; self[r] is a bank row to leave out
- * for row r (-1: none), or self is NULL.
+ * Is candidate b, at squared distance d from row x by the sgemm formula, a
+ * copy of x?  Rounding leaves a copy's distance near 0, not at 0, so
+ * candidates within a generous rounding bound are compared bit by bit.
+ */
+static inline bool
+is_copy(const Knn *kn, const float *x, float xnorm, int b, float d)
+{
+	return d <= 1e-3f * (xnorm + kn->norms[b]) &&
+		memcmp(x, kn->bank + (size_t) b * kn->dim, kn->dim * sizeof(float)) == 0;
+}
+
+/*
+ * Scores of n <= AN_SCORE_BATCH rows: the k smallest squared distances per
+ * row, block by block of the bank, leaving out one copy of the row itself.
  */
 static void
-knn_score_rows(Knn *kn, const float *x, int m, const int32_t *self, double *out)
+knn_score(void *state, const float *x, int n, double *out)
 {
+	Knn		   *kn = state;
 	int			k = kn->k;
+	bool		self_left_out[AN_SCORE_BATCH];
 
-	for (int r = 0; r < m; r++)
+	for (int r = 0; r < n; r++)
 	{
 		kn->xnorms[r] = sq_norm(x + (size_t) r * kn->dim, kn->dim);
+		self_left_out[r] = false;
 		for (int j = 0; j < k; j++)
 			kn->best[(size_t) r * k + j] = INFINITY;
 	}
@@ -278,26 +283,29 @@ knn_score_rows(Knn *kn, const float *x, int m, const int32_t *self, double *out)
 		int			nb = kn->rows - b0 < kn->block ? kn->rows - b0 : kn->block;
 
 		/* dist = -2 X B^T */
-		an_sgemm(false, true, m, nb, kn->dim, -2.0f, x, kn->dim,
+		an_sgemm(false, true, n, nb, kn->dim, -2.0f, x, kn->dim,
 				 kn->bank + (size_t) b0 * kn->dim, kn->dim, 0.0f, kn->dist, nb);
-		for (int r = 0; r < m; r++)
+		for (int r = 0; r < n; r++)
 		{
+			const float *xr = x + (size_t) r * kn->dim;
 			float	   *dr = kn->dist + (size_t) r * nb;
 			float	   *best = kn->best + (size_t) r * k;
-			int			skip = self && self[r] >= b0 && self[r] < b0 + nb
-				? self[r] - b0 : -1;
 
 			for (int b = 0; b < nb; b++)
 			{
 				float		d = dr[b] + kn->xnorms[r] + kn->norms[b0 + b];
 
-				if (b == skip)
+				d = d > 0.0f ? d : 0.0f;
+				if (!self_left_out[r] && is_copy(kn, xr, kn->xnorms[r], b0 + b, d))
+				{
+					self_left_out[r] = true;
 					continue;
-				keep_smallest(best, k, d > 0.0f ? d : 0.0f);
+				}
+				keep_smallest(best, k, d);
 			}
 		}
 	}
-	for (int r = 0; r < m; r++)
+	for (int r = 0; r < n; r++)
 	{
 		const float *best = kn->best + (size_t) r * k;
 
@@ -312,39 +320,6 @@ knn_score_rows(Knn *kn, const float *x, int m, const int32_t *self, double *out)
 			out[r] = sum / k;
 		}
 	}
-}
-
-static void
-knn_score(void *state, const float *x, int n, double *out)
-{
-	knn_score_rows(state, x, n, NULL, out);
-}
-
-/* fit's rows, each without its own bank entry; then the map is dropped */
-static AnStatus
-knn_score_training(AnContext *ctx, void *state, const float *x, size_t n, double *out)
-{
-	Knn		   *kn = state;
-	int32_t		self[AN_SCORE_BATCH];
-
-	if (n != kn->train_rows)
-		return an_error(ctx, AN_ERR_INVALID,
-						"k-nearest-neighbour training scores need the %zu rows fit was given",
-						kn->train_rows);
-	for (size_t i = 0; i < n; i += AN_SCORE_BATCH)
-	{
-		int			m = (int) (n - i < AN_SCORE_BATCH ? n - i : AN_SCORE_BATCH);
-
-		if (an_check_interrupts(ctx))
-			return an_error(ctx, AN_ERR_INTERRUPTED, "training was interrupted");
-		for (int r = 0; r < m; r++)
-			self[r] = kn->train_pos ? kn->train_pos[i + r] : (int32_t) (i + r);
-		knn_score_rows(kn, x + i * kn->dim, m, self, out + i);
-	}
-	an_free(ctx, kn->train_pos);
-	kn->train_pos = NULL;
-	kn->train_rows = 0;
-	return AN_OK;
 }
 
 /* ---- training ---- */
@@ -368,7 +343,6 @@ knn_fit(AnContext *ctx, const AnOptions *opts, const float *x, size_t n, int dim
 						"a memory bank of %d rows of %d values exceeds %zu MB",
 						rows, dim, KNN_MAX_BANK_BYTES >> 20);
 	AN_TRY(knn_alloc(ctx, dim, rows, o->k, (KnnAggregate) o->aggregate, &kn));
-	kn->train_rows = n;
 
 	if ((size_t) rows == n)
 		memcpy(kn->bank, x, n * dim * sizeof(float));
@@ -376,11 +350,10 @@ knn_fit(AnContext *ctx, const AnOptions *opts, const float *x, size_t n, int dim
 	{
 		float	   *mind = an_alloc_array(ctx, n, sizeof(float));
 
-		kn->train_pos = an_alloc_array(ctx, n, sizeof(int32_t));
-		if (!mind || !kn->train_pos)
+		if (!mind)
 			st = an_nomem(ctx);
 		else
-			st = select_coreset(ctx, x, n, dim, rows, rng, kn->bank, kn->train_pos, mind);
+			st = select_coreset(ctx, x, n, dim, rows, rng, kn->bank, mind);
 		an_free(ctx, mind);
 	}
 	if (st != AN_OK)
@@ -420,8 +393,9 @@ knn_decode(AnContext *ctx, const AnObject *obj, int dim, void **state)
 	Knn		   *kn;
 	AnStatus	st;
 
-	AN_TRY(an_get_int(ctx, obj, "rows", 1, KNN_MAX_CORESET, &rows));
-	AN_TRY(an_get_int(ctx, obj, "k", 1, rows < KNN_MAX_K ? rows : KNN_MAX_K, &k));
+	/* k < rows: a bank row scored leaves itself out and still has k others */
+	AN_TRY(an_get_int(ctx, obj, "rows", 2, KNN_MAX_CORESET, &rows));
+	AN_TRY(an_get_int(ctx, obj, "k", 1, rows - 1 < KNN_MAX_K ? rows - 1 : KNN_MAX_K, &k));
 	for (int i = 0; agg && aggregate_names[i]; i++)
 		if (an_object_str_eq(agg, aggregate_names[i]))
 			aggregate = i;
@@ -454,7 +428,6 @@ const AnMethod an_method_knn = {
 	.options_init = knn_options_init,
 	.set_option = knn_set_option,
 	.fit = knn_fit,
-	.score_training = knn_score_training,
 	.score = knn_score,
 	.encode = knn_encode,
 	.decode = knn_decode,

@@ -76,18 +76,7 @@ an_model_fit(AnContext *ctx, AnModel *model, const AnOptions *opts,
 	scores = an_alloc_array(ctx, n, sizeof(double));
 	if (!scores)
 		return an_nomem(ctx);
-	if (model->method->score_training)
-	{
-		AnStatus	st = model->method->score_training(ctx, model->state, x, n, scores);
-
-		if (st != AN_OK)
-		{
-			an_free(ctx, scores);
-			return st;
-		}
-	}
-	else
-		an_model_score_scaled(model, x, n, scores);
+	an_model_score_scaled(model, x, n, scores);
 	for (size_t i = 0; i < n; i++)
 	{
 		if (!isfinite(scores[i]))

@@ -3,13 +3,13 @@
  * test_knn.c
  *	  Unit tests of the k-nearest-neighbour detector's own maths
  *	  (method_knn.c): the k-th and mean neighbour distance on a hand-built
- *	  bank, training scores that leave each row's own bank entry out, the
- *	  greedy k-centre coreset picking the farthest rows, and its options.
+ *	  bank, a row of the bank leaving one copy of itself out, the greedy
+ *	  k-centre coreset picking the farthest rows, and its options.
  *	  Round trip, damaged documents, allocation failures and determinism
  *	  are the shared checks of test_methods.c.
  *
  * The state is private to its file, so the tests reach it through the
- * AnMethod callbacks (fit, score, score_training, encode).
+ * AnMethod callbacks (fit, score, encode).
  *
  * IDENTIFICATION
  *	  test/unit/test_knn.c
@@ -69,37 +69,38 @@ UNIT_TEST(knn_kth_neighbour_distance)
 {
 	const AnMethod *m = an_method_lookup("knn");
 	AnContext	ctx;
-	/* (0,0) is in the bank; (1,1) is not */
-	const float q[] = {0, 0, 1, 1};
+	/* (1,1) is not in the bank; (0,0) is, and leaves itself out */
+	const float q[] = {1, 1, 0, 0};
 	double		s[2];
 	void	   *state;
 
 	unit_context_malloc(&ctx);
 	REQUIRE(m != NULL);
 
-	/* k = 2, largest: (0,0) -> {0, 1}: 1; (1,1) -> {1, sqrt 2}: sqrt 2 */
+	/* k = 2, largest: (1,1) -> {1, sqrt 2}: sqrt 2; (0,0) -> {1, 3}: 3 */
 	REQUIRE((state = fit(&ctx, 2, NULL, 0, tiny_bank, 5, 2, 1)) != NULL);
 	m->score(state, q, 2, s);
-	CHECK_NEAR(s[0], 1.0, 1e-6);
-	CHECK_NEAR(s[1], sqrt(2.0), 1e-6);
+	CHECK_NEAR(s[0], sqrt(2.0), 1e-6);
+	CHECK_NEAR(s[1], 3.0, 1e-6);
 	m->destroy(&ctx, state);
 
-	/* k = 3, mean: (0,0) -> (0 + 1 + 3) / 3; (1,1) -> (1 + sqrt 2 + sqrt 5) / 3 */
+	/* k = 3, mean: (1,1) -> (1 + sqrt 2 + sqrt 5) / 3; (0,0) -> (1 + 3 + 4) / 3 */
 	REQUIRE((state = fit(&ctx, 3, "mean", 0, tiny_bank, 5, 2, 1)) != NULL);
 	m->score(state, q, 2, s);
-	CHECK_NEAR(s[0], 4.0 / 3.0, 1e-6);
-	CHECK_NEAR(s[1], (1.0 + sqrt(2.0) + sqrt(5.0)) / 3.0, 1e-6);
+	CHECK_NEAR(s[0], (1.0 + sqrt(2.0) + sqrt(5.0)) / 3.0, 1e-6);
+	CHECK_NEAR(s[1], 8.0 / 3.0, 1e-6);
 	m->destroy(&ctx, state);
 }
 
-UNIT_TEST(knn_training_scores_leave_self_out)
+UNIT_TEST(knn_leaves_one_copy_out)
 {
 	const AnMethod *m = an_method_lookup("knn");
 	AnContext	ctx;
-	/* the tiny bank plus a copy of (0,0) */
+	/* the tiny bank plus a second copy of (0,0), and a row close to (3,0) */
 	float		x[12];
-	double		train[6],
-				again[6];
+	const float near3[2] = {3.0f, 1e-4f};
+	double		s[6],
+				t;
 	void	   *state;
 
 	unit_context_malloc(&ctx);
@@ -107,19 +108,18 @@ UNIT_TEST(knn_training_scores_leave_self_out)
 	x[10] = 0;
 	x[11] = 0;
 	REQUIRE((state = fit(&ctx, 2, NULL, 0, x, 6, 2, 1)) != NULL);
-	REQUIRE(m->score_training(&ctx, state, x, 6, train) == AN_OK);
-	m->score(state, x, 6, again);
+	m->score(state, x, 6, s);
 
-	/* (0,0): without itself {0 (its copy), 1}: 1; with itself {0, 0}: 0 */
-	CHECK_NEAR(train[0], 1.0, 1e-6);
-	CHECK_NEAR(again[0], 0.0, 1e-6);
-	/* (3,0): without itself {2 (to (1,0)), 3}: 3; with itself {0, 2}: 2 */
-	CHECK_NEAR(train[2], 3.0, 1e-6);
-	CHECK_NEAR(again[2], 2.0, 1e-6);
-	/* (10,10): the two nearest are (0,4) at sqrt 136 and (3,0) at sqrt 149 */
-	CHECK_NEAR(train[4], sqrt(149.0), 1e-5);
-	/* the map from rows to bank entries is used once, then dropped */
-	CHECK_STATUS(m->score_training(&ctx, state, x, 6, train), AN_ERR_INVALID);
+	/* (0,0): one copy left out, the other counts: {0, 1}: 1 */
+	CHECK_NEAR(s[0], 1.0, 1e-6);
+	CHECK_NEAR(s[5], 1.0, 1e-6);
+	/* (3,0): {2 (to (1,0)), 3}: 3 */
+	CHECK_NEAR(s[2], 3.0, 1e-6);
+	/* (10,10): the two nearest others are (0,4) at sqrt 136 and (3,0) at sqrt 149 */
+	CHECK_NEAR(s[4], sqrt(149.0), 1e-5);
+	/* a row merely close to (3,0) keeps it: {1e-4, 2} */
+	m->score(state, near3, 1, &t);
+	CHECK_NEAR(t, 2.0, 1e-5);
 	m->destroy(&ctx, state);
 }
 
@@ -166,8 +166,7 @@ UNIT_TEST(knn_coreset_picks_farthest)
 	for (uint64_t seed = 1; seed <= 20; seed++)
 	{
 		float		bank[8];
-		double		train[7],
-					s;
+		double		s[7];
 		void	   *state = fit(&ctx, 1, NULL, 3, x, n, 1, seed);
 		bool		has_50 = false,
 					has_m40 = false;
@@ -188,13 +187,14 @@ UNIT_TEST(knn_coreset_picks_farthest)
 		CHECK(fabsf(bank[1] - bank[0]) == far);
 
 		/*
-		 * Training scores leave out only the rows in the bank: k = 1, the
-		 * far rows' nearest other bank row is the cluster's one
+		 * k = 1: a far row leaves itself out and finds the cluster's bank
+		 * row; a cluster row not in the bank finds that one nearby
 		 */
-		REQUIRE(m->score_training(&ctx, state, x, n, train) == AN_OK);
-		m->score(state, &x[3], 1, &s);
-		CHECK_NEAR(s, 0.0, 1e-6);
-		CHECK(train[3] > 49.0);
+		m->score(state, x, n, s);
+		CHECK(s[3] > 49.0 && s[5] > 39.0);
+		for (int i = 0; i < n; i++)
+			if (fabsf(x[i]) < 1.0f && x[i] != bank[0] && x[i] != bank[1] && x[i] != bank[2])
+				CHECK(s[i] < 0.31);
 		m->destroy(&ctx, state);
 	}
 }
