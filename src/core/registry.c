@@ -24,7 +24,9 @@
 	METHOD(vae) \
 	METHOD(ocnn) \
 	METHOD(iforest) \
-	METHOD(ecod)
+	METHOD(ecod) \
+	METHOD(knn) \
+	METHOD(pca)
 
 #define METHOD(name) extern const AnMethod an_method_##name;
 AN_METHODS

@@ -15,12 +15,12 @@ if [ ! -f "$data_dir/published_results.csv" ]; then
 fi
 published=$data_dir/published_results.csv
 # method name in the extension -> method name in published_results.csv
-declare -A published_name=([autoencoder]=AutoEncoder [vae]=VAE [deep_svdd]=DeepSVDD [iforest]=IForest [ecod]=ECOD)
+declare -A published_name=([autoencoder]=AutoEncoder [vae]=VAE [deep_svdd]=DeepSVDD [iforest]=IForest [ecod]=ECOD [knn]=KNN [pca]=PCA)
 # PyOD 2's DeepSVDD never trained its network (loss.backward() commented out,
 # yzhao062/pyod#606, fixed by #704 and #711 in 2026): its PYOD2X figures are
 # those of a random network, not a target.  ADBench's DeepSVDD is the reference.
 declare -A published_sources=([deep_svdd]="ADB22")
-methods=${QUALITY_METHODS:-autoencoder deep_svdd vae ocnn iforest ecod}
+methods=${QUALITY_METHODS:-autoencoder deep_svdd vae ocnn iforest ecod knn pca}
 status=0
 
 for method in $methods; do
