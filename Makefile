@@ -5,16 +5,20 @@
 #   make installcheck        pg_regress tests against a running server
 #   make unit                build and run the core unit tests (no server)
 #   make WERROR=1 ...        warnings are errors (CI)
+#   make version             print the extension version (from anomaly.control)
 
 EXTENSION = anomaly
-EXTVERSION = 0.1.0
+# the version is set once, in anomaly.control (default_version)
+EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
 
 MODULE_big = anomaly
 CORE_SRCS = $(sort $(wildcard src/core/*.c))
 PG_SRCS = $(sort $(wildcard src/pg/*.c))
 OBJS = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
 
-DATA = $(sort $(wildcard sql_install/anomaly--*.sql))
+# extension scripts live at the root, as in contrib and pg_cron: full
+# install scripts (anomaly--X.sql) and upgrade steps (anomaly--X--Y.sql)
+DATA = $(sort $(wildcard $(EXTENSION)--*.sql))
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --outputdir=test/regress_out --load-extension=anomaly
@@ -65,3 +69,7 @@ unit: build/test_core
 # core-only quality driver, for tuning methods without a server
 build/core_quality: test/bench/core_quality.c build/libanomaly_core.a
 	$(CORE_CC) $(CORE_CFLAGS) -o $@ $< build/libanomaly_core.a -lmsgpackc -ldl -lm -lpthread
+
+.PHONY: version
+version:
+	@echo $(EXTVERSION)

@@ -12,8 +12,16 @@ cd "$(dirname "$0")/.."
 
 need_root
 install_build_deps
-# python3-msgpack/numpy: reading exported models in test/sh scripts
-install_packages python3-msgpack python3-numpy
+# python3-msgpack/numpy: reading exported models in test/sh scripts;
+# pg_cron: scheduled retraining in test/sh/cron.sh
+install_packages python3-msgpack python3-numpy postgresql-15-cron
+
+# pg_cron runs its jobs in background workers (the cluster has only a Unix
+# socket) in the database the test scripts share
+EXTRA_PG_CONF="shared_preload_libraries = 'pg_cron'
+cron.use_background_workers = on
+cron.database_name = 'anomaly_sh'
+max_worker_processes = 16"
 
 passed=0
 failed=0

@@ -13,7 +13,9 @@
 
 #include "postgres.h"
 
+#include "access/htup.h"
 #include "access/tupdesc.h"
+#include "nodes/pg_list.h"
 #include "storage/itemptr.h"
 #include "utils/array.h"
 #include "utils/jsonb.h"
@@ -23,6 +25,17 @@
 
 /* ---- GUC variables (anomaly.c) ---- */
 extern int	anomaly_training_threads;
+extern int	anomaly_keep_versions;
+
+/* anomaly.progress: what training reports while it runs */
+typedef enum AnomalyProgress
+{
+	ANOMALY_PROGRESS_OFF,		/* nothing */
+	ANOMALY_PROGRESS_LOG,		/* one LOG line per training, at its end */
+	ANOMALY_PROGRESS_NOTICE		/* a NOTICE per epoch (the default) */
+} AnomalyProgress;
+
+extern int	anomaly_progress;
 
 /* ---- the core's context on PostgreSQL (pg_context.c) ---- */
 
@@ -78,34 +91,104 @@ typedef struct AnomalyTrainingSet
 	int64		rows_seen;		/* rows the source returned */
 } AnomalyTrainingSet;
 
+/*
+ * Read the source's rows.  keep_columns (a List of column names, or NIL)
+ * restricts the features to those columns, each of which must be present:
+ * a retrain keeps the previous version's features.
+ */
 extern void anomaly_load_training_set(AnContext *ctx, const char *source,
-									  ArrayType *exclude, const AnOptions *opts,
-									  AnomalyTrainingSet *set);
+									  ArrayType *exclude, List *keep_columns,
+									  const AnOptions *opts, AnomalyTrainingSet *set);
+
+/* ---- model references (catalog.c) ---- */
+
+/* room for a model name, "@" and a version number */
+#define ANOMALY_REF_MAXLEN	(NAMEDATALEN + 16)
+
+/*
+ * A model as the SQL functions name it: "name" is the deployed version,
+ * "name@3" is version 3 (for shadow scoring, thresholds, drops).
+ */
+typedef struct AnomalyModelRef
+{
+	char		name[NAMEDATALEN];
+	int32		version;		/* 0: the deployed version */
+} AnomalyModelRef;
+
+/* parse text into ref, or error naming what is wrong */
+extern void anomaly_parse_model_ref(const char *text, AnomalyModelRef *ref);
+/* the same, returning false instead of erroring */
+extern bool anomaly_split_model_ref(const char *text, AnomalyModelRef *ref);
+extern void anomaly_check_model_name(const char *name);
+/* a name for a new model: also free of '@' */
+extern void anomaly_check_new_model_name(const char *name);
 
 /* ---- catalog (catalog.c) ---- */
+
+/* Which catalog layout a SQL entry point was installed with. */
+typedef enum AnomalyCatalogApi
+{
+	ANOMALY_CATALOG_0_1,		/* per-row owners, row-level security */
+	ANOMALY_CATALOG_0_2			/* per-name owners, writes by the functions only */
+} AnomalyCatalogApi;
 
 typedef struct AnomalyCatalogEntry
 {
 	int32		version;
 	TransactionId xmin;
 	ItemPointerData tid;
+	double		threshold;		/* the catalog's, which is the one scoring uses */
 	bytea	   *model;			/* detoasted, in the caller's context; NULL if not fetched */
 } AnomalyCatalogEntry;
 
-/* the deployed version of name; false if there is none */
-extern bool anomaly_catalog_lookup(const char *name, bool fetch_model,
+/* the referenced version; false if there is none */
+extern bool anomaly_catalog_lookup(const AnomalyModelRef *ref, bool fetch_model,
 								   AnomalyCatalogEntry *entry);
-extern void anomaly_check_model_name(const char *name);
 
 /* errors unless a model may be created under name (exists, not owned) */
-extern void anomaly_catalog_check_create(const char *name, bool replace);
+extern void anomaly_catalog_check_create(const char *name, bool replace,
+										 AnomalyCatalogApi api);
+
+/*
+ * Ownership, per model name.  These run inside SPI (the caller connects).
+ * anomaly_name_owner returns InvalidOid for an unknown name;
+ * anomaly_check_owner errors unless the current user has the privileges
+ * of owner (is a member of it, or a superuser).
+ */
+extern void anomaly_lock_name(const char *name);
+extern Oid	anomaly_name_owner(const char *name);
+extern void anomaly_check_owner(const char *name, Oid owner);
+
+/* the owner of name, checked against the current user; errors if unknown */
+extern Oid	anomaly_require_owner(const char *name);
+
+/*
+ * Catalog writes run as the catalog's owner with search_path pg_catalog,
+ * between these two calls (which an error unwinds on its own).
+ */
+typedef struct AnomalyCatalogWrite
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	int			nestlevel;
+} AnomalyCatalogWrite;
+
+extern void anomaly_catalog_write_begin(AnomalyCatalogWrite *w);
+extern void anomaly_catalog_write_end(AnomalyCatalogWrite *w);
+
+/* run a catalog statement with text/int4/float8 arguments, inside SPI */
+extern int	anomaly_spi_exec(const char *sql, int nargs, const Oid *types,
+							 const Datum *values, int expected);
+
+/* the anomaly.models row of (name, version) as a composite Datum, inside SPI */
+extern Datum anomaly_catalog_models_row(const char *name, int32 version);
 
 /* what a new version stores */
 typedef struct AnomalyNewVersion
 {
 	const char *name;
 	const char *method;
-	const char *source;
+	const char *source;			/* NULL for an import */
 	ArrayType  *features;		/* text[] of encoded feature names */
 	ArrayType  *exclude;		/* text[] */
 	Jsonb	   *options;
@@ -115,22 +198,52 @@ typedef struct AnomalyNewVersion
 	double		loss;
 	double		threshold;
 	bool		replace;
+	AnomalyCatalogApi api;
 } AnomalyNewVersion;
 
 /*
  * Insert a new deployed version (undeploying the previous one) and return
- * its anomaly.models row as a composite Datum.
+ * its anomaly.models row as a composite Datum; *version receives its
+ * number.
  */
-extern Datum anomaly_catalog_store(const AnomalyNewVersion *v);
+extern Datum anomaly_catalog_store(const AnomalyNewVersion *v, int32 *version);
+
+/* the same for the 0.1.0 catalog (compat.c) */
+extern void anomaly_catalog_check_create_0_1(const char *name, bool replace);
+extern Datum anomaly_catalog_store_0_1(const AnomalyNewVersion *v, int32 *version);
+
+/* ---- training (create_model.c) ---- */
+
+typedef struct AnomalyTrainRequest
+{
+	const char *name;
+	const char *source;
+	const char *method;
+	ArrayType  *exclude;		/* text[] */
+	Jsonb	   *options;		/* NULL: none */
+	bool		replace;
+	List	   *keep_columns;	/* see anomaly_load_training_set */
+	AnomalyCatalogApi api;
+} AnomalyTrainRequest;
+
+/* train, validate the document and store it; the anomaly.models row */
+extern Datum anomaly_train(const AnomalyTrainRequest *req);
+
+/* the encoded feature names of spec as a text[] */
+extern ArrayType *anomaly_feature_names(AnContext *ctx, const AnFeatureSpec *spec);
+
+/* NOTICE-level progress of training, unless anomaly.progress says otherwise */
+#define anomaly_progress_notice() (anomaly_progress == ANOMALY_PROGRESS_NOTICE)
 
 /* ---- model cache (cache.c) ---- */
 
 typedef struct AnomalyCachedModel
 {
-	char		name[NAMEDATALEN * 2];
+	char		name[ANOMALY_REF_MAXLEN];	/* the reference, "m" or "m@3" */
 	int32		version;
 	TransactionId xmin;
 	ItemPointerData tid;
+	double		threshold;		/* from the catalog row, not the document */
 	MemoryContext mcxt;			/* holds the decoded model */
 	AnModel		model;
 	AnContext	ctx;
@@ -138,10 +251,20 @@ typedef struct AnomalyCachedModel
 } AnomalyCachedModel;
 
 /*
- * The deployed version of a model, decoded and cached for this backend,
- * validated against the catalog row (version, xmin, ctid).  Errors if no
- * such model exists.
+ * The referenced version of a model ("m" or "m@3"), decoded and cached for
+ * this backend, validated against the catalog row (version, xmin, ctid).
+ * Errors if no such model exists.
  */
-extern AnomalyCachedModel *anomaly_cache_get(const char *name);
+extern AnomalyCachedModel *anomaly_cache_get(const char *ref);
+
+/* ---- scoring (score.c) ---- */
+
+/*
+ * Score a heap tuple of descriptor desc with model ref, keeping per-query
+ * state in *site (allocated in mcxt on first use); *threshold receives the
+ * threshold of the version used.  For the trigger.
+ */
+extern double anomaly_score_heap_tuple(MemoryContext mcxt, void **site, const char *ref,
+									   TupleDesc desc, HeapTuple tuple, double *threshold);
 
 #endif							/* ANOMALY_PG_H */

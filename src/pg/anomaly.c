@@ -24,6 +24,15 @@ PG_MODULE_MAGIC;
 /*---- GUC variables ----*/
 
 int			anomaly_training_threads = 1;
+int			anomaly_keep_versions = 0;
+int			anomaly_progress = ANOMALY_PROGRESS_NOTICE;
+
+static const struct config_enum_entry progress_options[] = {
+	{"notice", ANOMALY_PROGRESS_NOTICE, false},
+	{"log", ANOMALY_PROGRESS_LOG, false},
+	{"off", ANOMALY_PROGRESS_OFF, false},
+	{NULL, 0, false}
+};
 
 void		_PG_init(void);
 
@@ -38,5 +47,21 @@ _PG_init(void)
 							1, 1, 64,
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
+	DefineCustomIntVariable("anomaly.keep_versions",
+							"Number of versions of a model kept when a new one is stored.",
+							"Older versions that are not deployed are deleted; 0 keeps "
+							"every version.",
+							&anomaly_keep_versions,
+							0, 0, INT_MAX,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomEnumVariable("anomaly.progress",
+							 "How training reports its progress.",
+							 "notice: a NOTICE per epoch; log: one LOG line per "
+							 "training when it ends (for scheduled jobs); off: nothing.",
+							 &anomaly_progress,
+							 ANOMALY_PROGRESS_NOTICE, progress_options,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("anomaly");
 }

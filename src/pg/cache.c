@@ -4,9 +4,10 @@
  *	  Per-backend cache of decoded models.
  *
  * Decoding a model document costs far more than scoring a row, so each
- * backend keeps the deployed version of every model it has used, keyed by
- * name, each in its own child of CacheMemoryContext.  An entry is checked
- * against the catalog row (version, xmin and ctid: a retrain, a deploy or
+ * backend keeps every model version it has used, keyed by the reference
+ * ("m" for the deployed version, "m@3" for version 3), each in its own
+ * child of CacheMemoryContext.  An entry is checked against the catalog
+ * row (version, xmin and ctid: a retrain, a deploy, a threshold change or
  * an import all change them) whenever a query first scores with that model
  * (score.c keeps the validated entry in fn_extra for the rest of the
  * query), so a retrain committed in another session is used by this
@@ -16,6 +17,11 @@
  * running query, so it is not freed at once: its memory context is handed
  * to the current transaction, and goes with it.  New entries are inserted
  * only once fully decoded, so an error leaves the cache as it was.
+ *
+ * The threshold is the catalog row's, never the document's: that column is
+ * the one place anomaly_set_threshold writes.  A new threshold changes the
+ * row, so the entry is rebuilt, decoding the document once more; threshold
+ * changes are rare enough for that to be cheaper than tracking them apart.
  *
  * IDENTIFICATION
  *	  src/pg/cache.c
@@ -33,7 +39,7 @@
 
 typedef struct CacheSlot
 {
-	char		name[NAMEDATALEN];	/* hash key */
+	char		ref[ANOMALY_REF_MAXLEN];	/* hash key: "m" or "m@3" */
 	AnomalyCachedModel *model;
 } CacheSlot;
 
@@ -49,7 +55,7 @@ entry_matches(const AnomalyCachedModel *m, const AnomalyCatalogEntry *row)
 }
 
 static AnomalyCachedModel *
-decode_entry(const char *name, const AnomalyCatalogEntry *row)
+decode_entry(const char *ref, const char *name, const AnomalyCatalogEntry *row)
 {
 	MemoryContext mcxt;
 	AnomalyCachedModel *m;
@@ -65,11 +71,12 @@ decode_entry(const char *name, const AnomalyCatalogEntry *row)
 								 ALLOCSET_SMALL_SIZES);
 	m = MemoryContextAllocZero(mcxt, sizeof(AnomalyCachedModel));
 	m->mcxt = mcxt;
-	strlcpy(m->name, name, sizeof(m->name));
+	strlcpy(m->name, ref, sizeof(m->name));
 	MemoryContextSetIdentifier(mcxt, m->name);
 	m->version = row->version;
 	m->xmin = row->xmin;
 	m->tid = row->tid;
+	m->threshold = row->threshold;
 	anomaly_context_init(&m->ctx, mcxt);
 
 	st = an_model_decode(&m->ctx, VARDATA_ANY(row->model),
@@ -88,21 +95,36 @@ decode_entry(const char *name, const AnomalyCatalogEntry *row)
 	return m;
 }
 
+static void
+missing_model(const AnomalyModelRef *ref) pg_attribute_noreturn();
+
+static void
+missing_model(const AnomalyModelRef *ref)
+{
+	if (ref->version > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("version %d of model \"%s\" does not exist", ref->version, ref->name),
+				 errhint("List the versions in anomaly.models.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("model \"%s\" does not exist", ref->name),
+			 errhint("Create it with anomaly_create_model(), or list models in anomaly.models.")));
+}
+
 AnomalyCachedModel *
 anomaly_cache_get(const char *name)
 {
+	AnomalyModelRef ref;
 	AnomalyCatalogEntry row;
 	CacheSlot  *slot;
 	AnomalyCachedModel *fresh;
 	bool		found;
-	char		key[NAMEDATALEN];
+	char		key[ANOMALY_REF_MAXLEN];
 
-	anomaly_check_model_name(name);
-	if (!anomaly_catalog_lookup(name, false, &row))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("model \"%s\" does not exist", name),
-				 errhint("Create it with anomaly_create_model(), or list models in anomaly.models.")));
+	anomaly_parse_model_ref(name, &ref);
+	if (!anomaly_catalog_lookup(&ref, false, &row))
+		missing_model(&ref);
 
 	if (model_cache == NULL)
 	{
@@ -110,7 +132,7 @@ anomaly_cache_get(const char *name)
 
 		if (CacheMemoryContext == NULL)
 			CreateCacheMemoryContext();
-		ctl.keysize = NAMEDATALEN;
+		ctl.keysize = ANOMALY_REF_MAXLEN;
 		ctl.entrysize = sizeof(CacheSlot);
 		ctl.hcxt = CacheMemoryContext;
 		model_cache = hash_create("anomaly model cache", 16, &ctl,
@@ -124,11 +146,9 @@ anomaly_cache_get(const char *name)
 		return slot->model;
 
 	/* stale or absent: fetch the document and decode it before touching the cache */
-	if (!anomaly_catalog_lookup(name, true, &row))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("model \"%s\" does not exist", name)));
-	fresh = decode_entry(name, &row);
+	if (!anomaly_catalog_lookup(&ref, true, &row))
+		missing_model(&ref);
+	fresh = decode_entry(key, ref.name, &row);
 	pfree(row.model);
 
 	slot = hash_search(model_cache, key, HASH_ENTER, &found);

@@ -1,12 +1,22 @@
 /*-------------------------------------------------------------------------
  *
  * catalog.c
- *	  Reading the model catalog (anomaly.model_versions) through SPI.
+ *	  The model catalog (anomaly.model_versions, anomaly.model_names):
+ *	  lookups, ownership, and the writes of the 0.2.0 catalog.
  *
- * The lookup of a deployed version runs once per query per model (see
- * cache.c), so its plan is prepared once per backend and kept.  Every
- * name in these queries is schema-qualified: they are safe whatever the
- * caller's search_path.
+ * A model name has one owner role (anomaly.model_names); only members of
+ * it, or superusers, change any version of the model.  Other roles cannot
+ * write the catalog tables at all: SELECT is all they are granted.  The
+ * functions check the caller (GetUserId) against the name's owner, and
+ * then write as the catalog's owner, the way PostgreSQL's foreign-key
+ * triggers act as a table's owner.  A SECURITY DEFINER function in SQL
+ * could not do this: it cannot see who called it.  Writes run with
+ * search_path set to pg_catalog, and every name in the statements is
+ * schema-qualified (operators too), so nothing the caller put on the
+ * search_path runs with the owner's privileges.
+ *
+ * The lookup of a version runs once per query per model (see cache.c), so
+ * its plans are prepared once per backend and kept.
  *
  * IDENTIFICATION
  *	  src/pg/catalog.c
@@ -17,16 +27,25 @@
 
 #include <math.h>
 
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "storage/itemptr.h"
 #include "miscadmin.h"
+#include "storage/itemptr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
 
 #include "anomaly/pg.h"
 
-static SPIPlanPtr lookup_plan = NULL;
+static SPIPlanPtr lookup_deployed_plan = NULL;
+static SPIPlanPtr lookup_version_plan = NULL;
+
+/*---- model names and references ----*/
 
 void
 anomaly_check_model_name(const char *name)
@@ -42,36 +61,139 @@ anomaly_check_model_name(const char *name)
 				 errdetail("Model names have at most %d bytes.", NAMEDATALEN - 1)));
 }
 
+void
+anomaly_check_new_model_name(const char *name)
+{
+	anomaly_check_model_name(name);
+	if (strchr(name, '@') != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_NAME),
+				 errmsg("model name \"%s\" must not contain \"@\"", name),
+				 errdetail("\"name@n\" refers to version n of model \"name\".")));
+}
+
+typedef enum RefParse
+{
+	REF_OK,
+	REF_EMPTY,
+	REF_TOO_LONG,
+	REF_ZERO_VERSION
+} RefParse;
+
+/*
+ * "name@n" with n a positive integer refers to version n; anything else is
+ * a name (models of 0.1.0 could have '@' in their names, and still work
+ * unless the part after the last '@' is a number).
+ */
+static RefParse
+split_ref(const char *text, AnomalyModelRef *ref)
+{
+	const char *at = strrchr(text, '@');
+	size_t		len = strlen(text);
+
+	ref->version = 0;
+	ref->name[0] = '\0';
+	if (at != NULL && at > text && at[1] != '\0' &&
+		strspn(at + 1, "0123456789") == strlen(at + 1) && strlen(at + 1) <= 9)
+	{
+		ref->version = atoi(at + 1);
+		len = at - text;
+		if (ref->version <= 0)
+			return REF_ZERO_VERSION;
+	}
+	if (len == 0)
+		return REF_EMPTY;
+	if (len >= NAMEDATALEN)
+		return REF_TOO_LONG;
+	memcpy(ref->name, text, len);
+	ref->name[len] = '\0';
+	return REF_OK;
+}
+
 bool
-anomaly_catalog_lookup(const char *name, bool fetch_model, AnomalyCatalogEntry *entry)
+anomaly_split_model_ref(const char *text, AnomalyModelRef *ref)
+{
+	return split_ref(text, ref) == REF_OK;
+}
+
+void
+anomaly_parse_model_ref(const char *text, AnomalyModelRef *ref)
+{
+	switch (split_ref(text, ref))
+	{
+		case REF_OK:
+			return;
+		case REF_EMPTY:
+			anomaly_check_model_name("");
+			break;
+		case REF_TOO_LONG:
+			ereport(ERROR,
+					(errcode(ERRCODE_NAME_TOO_LONG),
+					 errmsg("model name in \"%s\" is too long", text),
+					 errdetail("Model names have at most %d bytes.", NAMEDATALEN - 1)));
+			break;
+		case REF_ZERO_VERSION:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("version in \"%s\" must be positive", text)));
+			break;
+	}
+}
+
+/*---- reading ----*/
+
+static SPIPlanPtr
+keep_plan(const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "could not prepare a catalog query: %s",
+			 SPI_result_code_string(SPI_result));
+	SPI_keepplan(plan);
+	return plan;
+}
+
+/*
+ * The referenced version's identity, its threshold and, if fetch_model,
+ * its document.  Works on the 0.1.0 catalog as well: scoring models of an
+ * extension not yet updated uses this same code.
+ */
+bool
+anomaly_catalog_lookup(const AnomalyModelRef *ref, bool fetch_model,
+					   AnomalyCatalogEntry *entry)
 {
 	MemoryContext caller_cxt = CurrentMemoryContext;
-	Datum		args[1];
+	Datum		args[2];
+	SPIPlanPtr	plan;
 	bool		found = false;
 
 	memset(entry, 0, sizeof(*entry));
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "anomaly: SPI_connect failed");
+		elog(ERROR, "SPI_connect failed");
 
-	if (lookup_plan == NULL)
+	if (lookup_deployed_plan == NULL)
 	{
-		Oid			argtypes[1] = {TEXTOID};
-		SPIPlanPtr	plan;
+		Oid			argtypes[2] = {TEXTOID, INT4OID};
 
-		plan = SPI_prepare("SELECT m.version, m.xmin, m.ctid, m.model "
-						   "FROM anomaly.model_versions m "
-						   "WHERE m.name OPERATOR(pg_catalog.=) $1 AND m.deployed",
-						   1, argtypes);
-		if (plan == NULL)
-			elog(ERROR, "anomaly: could not prepare the catalog lookup: %s",
-				 SPI_result_code_string(SPI_result));
-		SPI_keepplan(plan);
-		lookup_plan = plan;
+		lookup_deployed_plan =
+			keep_plan("SELECT m.version, m.xmin, m.ctid, m.threshold, m.model "
+					  "FROM anomaly.model_versions m "
+					  "WHERE m.name OPERATOR(pg_catalog.=) $1 AND m.deployed",
+					  1, argtypes);
+		lookup_version_plan =
+			keep_plan("SELECT m.version, m.xmin, m.ctid, m.threshold, m.model "
+					  "FROM anomaly.model_versions m "
+					  "WHERE m.name OPERATOR(pg_catalog.=) $1 "
+					  "AND m.version OPERATOR(pg_catalog.=) $2",
+					  2, argtypes);
 	}
 
-	args[0] = CStringGetTextDatum(name);
-	if (SPI_execute_plan(lookup_plan, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "anomaly: catalog lookup failed");
+	args[0] = CStringGetTextDatum(ref->name);
+	args[1] = Int32GetDatum(ref->version);
+	plan = ref->version > 0 ? lookup_version_plan : lookup_deployed_plan;
+	if (SPI_execute_plan(plan, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "catalog lookup failed");
 
 	if (SPI_processed > 0)
 	{
@@ -85,9 +207,10 @@ anomaly_catalog_lookup(const char *name, bool fetch_model, AnomalyCatalogEntry *
 		entry->xmin = DatumGetTransactionId(SPI_getbinval(tuple, desc, 2, &isnull));
 		tid = (ItemPointer) DatumGetPointer(SPI_getbinval(tuple, desc, 3, &isnull));
 		ItemPointerCopy(tid, &entry->tid);
+		entry->threshold = DatumGetFloat8(SPI_getbinval(tuple, desc, 4, &isnull));
 		if (fetch_model)
 		{
-			Datum		model = SPI_getbinval(tuple, desc, 4, &isnull);
+			Datum		model = SPI_getbinval(tuple, desc, 5, &isnull);
 			MemoryContext oldcxt = MemoryContextSwitchTo(caller_cxt);
 
 			/* detoast into the caller's context, which outlives SPI */
@@ -99,108 +222,241 @@ anomaly_catalog_lookup(const char *name, bool fetch_model, AnomalyCatalogEntry *
 	return found;
 }
 
-/*
- * The owner of model name (any version), or InvalidOid if there is none.
- * Called inside SPI.
- */
-static Oid
-catalog_owner(const char *name)
+int
+anomaly_spi_exec(const char *sql, int nargs, const Oid *types, const Datum *values,
+				 int expected)
 {
-	Oid			argtypes[1] = {TEXTOID};
+	/* not read-only: each statement takes a new snapshot, after any lock wait */
+	int			rc = SPI_execute_with_args(sql, nargs, (Oid *) types, (Datum *) values,
+										   NULL, false, 0);
+
+	if (rc != expected)
+		elog(ERROR, "catalog statement failed (%s): %s", SPI_result_code_string(rc), sql);
+	return rc;
+}
+
+Datum
+anomaly_catalog_models_row(const char *name, int32 version)
+{
+	Oid			types[2] = {TEXTOID, INT4OID};
+	Datum		args[2] = {CStringGetTextDatum(name), Int32GetDatum(version)};
+	bool		isnull;
+	Datum		row;
+
+	anomaly_spi_exec("SELECT m FROM anomaly.models m "
+					 "WHERE m.name OPERATOR(pg_catalog.=) $1 "
+					 "AND m.version OPERATOR(pg_catalog.=) $2",
+					 2, types, args, SPI_OK_SELECT);
+	if (SPI_processed != 1)
+		elog(ERROR, "could not read back version %d of model \"%s\"", version, name);
+	row = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return SPI_datumTransfer(row, false, -1);
+}
+
+/*---- ownership ----*/
+
+/*
+ * Serialise every change to one name, until the end of the transaction.
+ * The lock class 1634625900 is "anom" in ASCII; 0.1.0 used the same.
+ */
+void
+anomaly_lock_name(const char *name)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		args[1] = {CStringGetTextDatum(name)};
+
+	anomaly_spi_exec("SELECT pg_catalog.pg_advisory_xact_lock(1634625900, pg_catalog.hashtext($1))",
+					 1, types, args, SPI_OK_SELECT);
+}
+
+Oid
+anomaly_name_owner(const char *name)
+{
+	Oid			types[1] = {TEXTOID};
 	Datum		args[1] = {CStringGetTextDatum(name)};
 	bool		isnull;
 
-	if (SPI_execute_with_args("SELECT m.owner FROM anomaly.model_versions m "
-							  "WHERE m.name OPERATOR(pg_catalog.=) $1 "
-							  "ORDER BY m.version DESC LIMIT 1",
-							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "anomaly: catalog owner lookup failed");
+	anomaly_spi_exec("SELECT n.owner FROM anomaly.model_names n "
+					 "WHERE n.name OPERATOR(pg_catalog.=) $1",
+					 1, types, args, SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		return InvalidOid;
 	return DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
 										  SPI_tuptable->tupdesc, 1, &isnull));
 }
 
-static void
-check_owner(const char *name, Oid owner)
+void
+anomaly_check_owner(const char *name, Oid owner)
 {
 	if (!has_privs_of_role(GetUserId(), owner))
+	{
+		const char *role = GetUserNameFromId(owner, true);
+
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("must be owner of model \"%s\"", name),
 				 errdetail("Model \"%s\" is owned by role %s.", name,
-						   GetUserNameFromId(owner, true) ? GetUserNameFromId(owner, true) : "(dropped)")));
+						   role ? role : "(dropped)"),
+				 errhint("Only members of the owner role, and superusers, may change a model.")));
+	}
+}
+
+Oid
+anomaly_require_owner(const char *name)
+{
+	Oid			owner = anomaly_name_owner(name);
+
+	if (!OidIsValid(owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("model \"%s\" does not exist", name),
+				 errhint("List models in anomaly.models.")));
+	anomaly_check_owner(name, owner);
+	return owner;
 }
 
 void
-anomaly_catalog_check_create(const char *name, bool replace)
+anomaly_catalog_check_create(const char *name, bool replace, AnomalyCatalogApi api)
 {
 	Oid			owner;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "anomaly: SPI_connect failed");
-	owner = catalog_owner(name);
-	SPI_finish();
-	if (!OidIsValid(owner))
+	if (api == ANOMALY_CATALOG_0_1)
+	{
+		anomaly_catalog_check_create_0_1(name, replace);
 		return;
-	if (!replace)
-		ereport(ERROR,
-				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 errmsg("model \"%s\" already exists", name),
-				 errhint("Use replace => true to train a new version, or drop it with anomaly_drop_model().")));
-	check_owner(name, owner);
+	}
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	owner = anomaly_name_owner(name);
+	if (OidIsValid(owner))
+	{
+		if (!replace)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("model \"%s\" already exists", name),
+					 errhint("Use replace => true to train a new version, or drop it with anomaly_drop_model().")));
+		anomaly_check_owner(name, owner);
+	}
+	SPI_finish();
+}
+
+/*---- writing ----*/
+
+/* the owner of anomaly.model_versions: the role that installed the extension */
+static Oid
+catalog_owner(void)
+{
+	Oid			nsp = get_namespace_oid("anomaly", false);
+	Oid			relid = get_relname_relid("model_versions", nsp);
+	HeapTuple	tuple;
+	Oid			owner;
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "table anomaly.model_versions is missing");
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+	return owner;
+}
+
+/*
+ * Like PostgreSQL's own switches to a table owner (ri_triggers.c,
+ * REFRESH MATERIALIZED VIEW): a restricted operation, so that nothing run
+ * meanwhile can change the session's state.  Transaction abort restores
+ * the user and the GUC nest level, so callers need no PG_TRY.
+ */
+void
+anomaly_catalog_write_begin(AnomalyCatalogWrite *w)
+{
+	GetUserIdAndSecContext(&w->save_userid, &w->save_sec_context);
+	SetUserIdAndSecContext(catalog_owner(),
+						   w->save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	w->nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+}
+
+void
+anomaly_catalog_write_end(AnomalyCatalogWrite *w)
+{
+	AtEOXact_GUC(false, w->nestlevel);
+	SetUserIdAndSecContext(w->save_userid, w->save_sec_context);
+}
+
+/* delete the oldest undeployed versions beyond anomaly.keep_versions */
+static void
+prune_versions(const char *name)
+{
+	Oid			types[2] = {TEXTOID, INT4OID};
+	Datum		args[2];
+
+	if (anomaly_keep_versions <= 0)
+		return;
+	args[0] = CStringGetTextDatum(name);
+	args[1] = Int32GetDatum(anomaly_keep_versions);
+	anomaly_spi_exec("DELETE FROM anomaly.model_versions m "
+					 "WHERE m.name OPERATOR(pg_catalog.=) $1 AND NOT m.deployed "
+					 "AND m.version OPERATOR(pg_catalog.<) ALL ("
+					 "  SELECT k.version FROM anomaly.model_versions k "
+					 "  WHERE k.name OPERATOR(pg_catalog.=) $1 "
+					 "  ORDER BY k.version DESC LIMIT $2)",
+					 2, types, args, SPI_OK_DELETE);
+	if (SPI_processed > 0 && anomaly_progress_notice())
+		ereport(NOTICE,
+				(errmsg("deleted %llu old versions of model \"%s\"",
+						(unsigned long long) SPI_processed, name),
+				 errdetail("anomaly.keep_versions is %d.", anomaly_keep_versions)));
 }
 
 Datum
-anomaly_catalog_store(const AnomalyNewVersion *v)
+anomaly_catalog_store(const AnomalyNewVersion *v, int32 *version_out)
 {
-	Oid			lock_types[1] = {TEXTOID};
-	Datum		lock_args[1];
+	Oid			name_types[1] = {TEXTOID};
+	Datum		name_args[1];
 	Oid			ins_types[14] = {TEXTOID, INT4OID, TEXTOID, TEXTARRAYOID, INT8OID,
 		FLOAT8OID, FLOAT8OID, FLOAT8OID, REGROLEOID, TEXTOID, TEXTARRAYOID,
 	JSONBOID, BYTEAOID, BOOLOID};
 	Datum		ins_args[14];
 	char		ins_nulls[14];
-	Oid			sel_types[2] = {TEXTOID, INT4OID};
-	Datum		sel_args[2];
+	Oid			caller = GetUserId();
 	Oid			owner;
 	int32		version = 1;
 	bool		isnull;
+	AnomalyCatalogWrite w;
 	Datum		result;
 
+	if (v->api == ANOMALY_CATALOG_0_1)
+		return anomaly_catalog_store_0_1(v, version_out);
+
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "anomaly: SPI_connect failed");
+		elog(ERROR, "SPI_connect failed");
 
 	/* serialise versioning of one name; training itself ran unlocked */
-	lock_args[0] = CStringGetTextDatum(v->name);
-	if (SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock(1634625900, "
-							  "pg_catalog.hashtext($1))",
-							  1, lock_types, lock_args, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "anomaly: could not lock model name");
-
-	owner = catalog_owner(v->name);
+	anomaly_lock_name(v->name);
+	name_args[0] = CStringGetTextDatum(v->name);
+	owner = anomaly_name_owner(v->name);
 	if (OidIsValid(owner))
 	{
 		if (!v->replace)
 			ereport(ERROR,
 					(errcode(ERRCODE_DUPLICATE_OBJECT),
 					 errmsg("model \"%s\" already exists", v->name),
-					 errdetail("Another session created it while this one was training.")));
-		check_owner(v->name, owner);
-		if (SPI_execute_with_args("SELECT pg_catalog.max(m.version) FROM anomaly.model_versions m "
-								  "WHERE m.name OPERATOR(pg_catalog.=) $1",
-								  1, lock_types, lock_args, NULL, false, 1) != SPI_OK_SELECT)
-			elog(ERROR, "anomaly: catalog version lookup failed");
+					 errdetail("Another session created it while this one was working.")));
+		anomaly_check_owner(v->name, owner);
+		anomaly_spi_exec("SELECT pg_catalog.max(m.version) FROM anomaly.model_versions m "
+						 "WHERE m.name OPERATOR(pg_catalog.=) $1",
+						 1, name_types, name_args, SPI_OK_SELECT);
 		version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
-											  SPI_tuptable->tupdesc, 1, &isnull)) + 1;
-		if (SPI_execute_with_args("UPDATE anomaly.model_versions SET deployed = false "
-								  "WHERE name OPERATOR(pg_catalog.=) $1 AND deployed",
-								  1, lock_types, lock_args, NULL, false, 0) != SPI_OK_UPDATE)
-			elog(ERROR, "anomaly: could not undeploy the previous version");
+											  SPI_tuptable->tupdesc, 1, &isnull));
+		version = isnull ? 1 : version + 1;
 	}
 
 	memset(ins_nulls, ' ', sizeof(ins_nulls));
-	ins_args[0] = lock_args[0];
+	ins_args[0] = name_args[0];
 	ins_args[1] = Int32GetDatum(version);
 	ins_args[2] = CStringGetTextDatum(v->method);
 	ins_args[3] = PointerGetDatum(v->features);
@@ -209,29 +465,37 @@ anomaly_catalog_store(const AnomalyNewVersion *v)
 	ins_args[6] = Float8GetDatum(v->loss);
 	ins_nulls[6] = isfinite(v->loss) ? ' ' : 'n';
 	ins_args[7] = Float8GetDatum(v->threshold);
-	ins_args[8] = ObjectIdGetDatum(GetUserId());
-	ins_args[9] = CStringGetTextDatum(v->source);
+	ins_args[8] = ObjectIdGetDatum(caller);
+	ins_args[9] = v->source ? CStringGetTextDatum(v->source) : (Datum) 0;
+	ins_nulls[9] = v->source ? ' ' : 'n';
 	ins_args[10] = PointerGetDatum(v->exclude);
 	ins_args[11] = PointerGetDatum(v->options);
 	ins_args[12] = PointerGetDatum(v->model);
 	ins_args[13] = BoolGetDatum(true);
+
+	anomaly_catalog_write_begin(&w);
+	if (!OidIsValid(owner))
+	{
+		Oid			own_types[2] = {TEXTOID, REGROLEOID};
+		Datum		own_args[2] = {name_args[0], ObjectIdGetDatum(caller)};
+
+		anomaly_spi_exec("INSERT INTO anomaly.model_names (name, owner) VALUES ($1, $2)",
+						 2, own_types, own_args, SPI_OK_INSERT);
+	}
+	anomaly_spi_exec("UPDATE anomaly.model_versions SET deployed = false "
+					 "WHERE name OPERATOR(pg_catalog.=) $1 AND deployed",
+					 1, name_types, name_args, SPI_OK_UPDATE);
 	if (SPI_execute_with_args("INSERT INTO anomaly.model_versions "
 							  "(name, version, method, features, trained_rows, train_seconds, "
-							  "loss, threshold, owner, source, exclude, options, model, deployed) "
+							  "loss, threshold, created_by, source, exclude, options, model, deployed) "
 							  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
 							  14, ins_types, ins_args, ins_nulls, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "anomaly: could not store the model");
+		elog(ERROR, "could not store the model");
+	prune_versions(v->name);
+	anomaly_catalog_write_end(&w);
 
-	sel_args[0] = lock_args[0];
-	sel_args[1] = Int32GetDatum(version);
-	if (SPI_execute_with_args("SELECT m FROM anomaly.models m "
-							  "WHERE m.name OPERATOR(pg_catalog.=) $1 "
-							  "AND m.version OPERATOR(pg_catalog.=) $2",
-							  2, sel_types, sel_args, NULL, false, 1) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		elog(ERROR, "anomaly: could not read back the stored model");
-	result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	result = SPI_datumTransfer(result, false, -1);
+	result = anomaly_catalog_models_row(v->name, version);
 	SPI_finish();
+	*version_out = version;
 	return result;
 }

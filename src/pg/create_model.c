@@ -18,6 +18,7 @@
 #include "catalog/pg_type.h"
 #include "common/pg_prng.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "portability/instr_time.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -26,7 +27,7 @@
 #include "anomaly/blas.h"
 #include "anomaly/pg.h"
 
-PG_FUNCTION_INFO_V1(anomaly_create_model);
+PG_FUNCTION_INFO_V1(anomaly_create_model_0_2);
 
 static char *
 required_text(FunctionCallInfo fcinfo, int argno, const char *argname)
@@ -51,9 +52,8 @@ lookup_method(const char *name)
 	return method;
 }
 
-/* the encoded feature names as a text[] for the catalog */
-static ArrayType *
-feature_names(AnContext *ctx, const AnFeatureSpec *spec)
+ArrayType *
+anomaly_feature_names(AnContext *ctx, const AnFeatureSpec *spec)
 {
 	Datum	   *names = palloc(sizeof(Datum) * spec->dim);
 
@@ -89,16 +89,30 @@ fit_with_threads(AnContext *ctx, AnModel *model, const AnOptions *opts,
 	return st;
 }
 
-Datum
-anomaly_create_model(PG_FUNCTION_ARGS)
+/*
+ * Decode the document just encoded, as scoring will: this checks every
+ * weight and statistic for finiteness, so a diverged training is never
+ * stored, let alone deployed.
+ */
+static void
+check_document(AnContext *ctx, const char *doc, size_t doc_len)
 {
-	char	   *name = required_text(fcinfo, 0, "name");
-	char	   *source = required_text(fcinfo, 1, "source");
-	char	   *method_name = required_text(fcinfo, 2, "method");
-	ArrayType  *exclude = PG_ARGISNULL(3) ? construct_empty_array(TEXTOID)
-		: PG_GETARG_ARRAYTYPE_P(3);
-	Jsonb	   *options = PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4);
-	bool		replace = PG_ARGISNULL(5) ? false : PG_GETARG_BOOL(5);
+	AnModel		check;
+	AnStatus	st;
+
+	memset(&check, 0, sizeof(check));
+	st = an_model_decode(ctx, doc, doc_len, &check);
+	if (st != AN_OK)
+		ereport(ERROR,
+				(errcode(st == AN_ERR_NOMEM ? ERRCODE_OUT_OF_MEMORY : ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("the trained model is not valid: %s", ctx->errmsg),
+				 errhint("Lower \"learning_rate\", or check the source for extreme values.")));
+	an_model_free(ctx, &check);
+}
+
+Datum
+anomaly_train(const AnomalyTrainRequest *req)
+{
 	const AnMethod *method;
 	MemoryContext train_cxt;
 	AnContext	ctx;
@@ -113,12 +127,16 @@ anomaly_create_model(PG_FUNCTION_ARGS)
 	AnStatus	st;
 	instr_time	start,
 				elapsed;
+	int32		version;
 	Datum		result;
 
 	INSTR_TIME_SET_CURRENT(start);
-	anomaly_check_model_name(name);
-	method = lookup_method(method_name);
-	if (source[0] == '\0')
+	if (req->api == ANOMALY_CATALOG_0_1)
+		anomaly_check_model_name(req->name);
+	else
+		anomaly_check_new_model_name(req->name);
+	method = lookup_method(req->method);
+	if (req->source[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("source must not be empty")));
@@ -130,21 +148,23 @@ anomaly_create_model(PG_FUNCTION_ARGS)
 	st = an_options_init(&ctx, &opts, method);
 	if (st != AN_OK)
 		anomaly_core_error(&ctx, st);
-	anomaly_parse_options(&ctx, &opts, options);
+	anomaly_parse_options(&ctx, &opts, req->options);
 	if (!opts.seed_set)
 		opts.seed = pg_prng_uint64(&pg_global_prng_state) >> 11;	/* fits in JSON */
 
 	/* fail before the expensive part when the name is taken */
-	anomaly_catalog_check_create(name, replace);
+	anomaly_catalog_check_create(req->name, req->replace, req->api);
 
-	anomaly_load_training_set(&ctx, source, exclude, &opts, &set);
+	anomaly_load_training_set(&ctx, req->source, req->exclude, req->keep_columns,
+							  &opts, &set);
 	an_options_resolve(&opts, set.spec.dim, set.n);
 	INSTR_TIME_SET_CURRENT(elapsed);
 	INSTR_TIME_SUBTRACT(elapsed, start);
-	ereport(NOTICE,
-			(errmsg("read %zu rows of %d features in %.1f s; training %s with %d epochs of batches of %d",
-					set.n, set.spec.dim, INSTR_TIME_GET_DOUBLE(elapsed), method->name,
-					opts.epochs, opts.batch_size)));
+	if (anomaly_progress_notice())
+		ereport(NOTICE,
+				(errmsg("read %zu rows of %d features in %.1f s; training %s with %d epochs of batches of %d",
+						set.n, set.spec.dim, INSTR_TIME_GET_DOUBLE(elapsed), method->name,
+						opts.epochs, opts.batch_size)));
 
 	/* standardise numeric dimensions only: 0/1 and one-hot stay as they are */
 	memset(&model, 0, sizeof(model));
@@ -167,17 +187,18 @@ anomaly_create_model(PG_FUNCTION_ARGS)
 	st = an_model_encode(&ctx, &model, &doc, &doc_len);
 	if (st != AN_OK)
 		anomaly_core_error(&ctx, st);
+	check_document(&ctx, doc, doc_len);
 
 	INSTR_TIME_SET_CURRENT(elapsed);
 	INSTR_TIME_SUBTRACT(elapsed, start);
 
 	memset(&v, 0, sizeof(v));
-	v.name = name;
+	v.name = req->name;
 	v.method = method->name;
-	v.source = source;
-	v.features = feature_names(&ctx, &model.spec);
-	v.exclude = exclude;
-	v.options = options ? options
+	v.source = req->source;
+	v.features = anomaly_feature_names(&ctx, &model.spec);
+	v.exclude = req->exclude;
+	v.options = req->options ? req->options
 		: DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
 	v.model = palloc(VARHDRSZ + doc_len);
 	SET_VARSIZE(v.model, VARHDRSZ + doc_len);
@@ -186,9 +207,33 @@ anomaly_create_model(PG_FUNCTION_ARGS)
 	v.train_seconds = INSTR_TIME_GET_DOUBLE(elapsed);
 	v.loss = model.loss;
 	v.threshold = model.threshold;
-	v.replace = replace;
-	result = anomaly_catalog_store(&v);
+	v.replace = req->replace;
+	v.api = req->api;
+	result = anomaly_catalog_store(&v, &version);
+
+	/* for scheduled jobs: one line per training in the server log */
+	if (anomaly_progress == ANOMALY_PROGRESS_LOG)
+		ereport(LOG,
+				(errmsg("trained model \"%s\" version %d: %s on %zu rows, %d epochs, loss %.6g, %.1f s",
+						req->name, version, method->name, set.n, model.epochs_run,
+						model.loss, v.train_seconds)));
 
 	MemoryContextDelete(train_cxt);
-	PG_RETURN_DATUM(result);
+	return result;
+}
+
+Datum
+anomaly_create_model_0_2(PG_FUNCTION_ARGS)
+{
+	AnomalyTrainRequest req;
+
+	memset(&req, 0, sizeof(req));
+	req.name = required_text(fcinfo, 0, "name");
+	req.source = required_text(fcinfo, 1, "source");
+	req.method = required_text(fcinfo, 2, "method");
+	req.exclude = PG_ARGISNULL(3) ? construct_empty_array(TEXTOID) : PG_GETARG_ARRAYTYPE_P(3);
+	req.options = PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4);
+	req.replace = PG_ARGISNULL(5) ? false : PG_GETARG_BOOL(5);
+	req.api = ANOMALY_CATALOG_0_2;
+	PG_RETURN_DATUM(anomaly_train(&req));
 }

@@ -9,7 +9,8 @@
  * anywhere in the core frees everything with that context.  The interrupt
  * check is CHECK_FOR_INTERRUPTS, which longjmps out of the core on cancel
  * or statement_timeout; that is safe because the core holds no resources
- * other than memory from this context.
+ * other than memory from this context.  Progress reports are NOTICEs per
+ * epoch, or nothing, as anomaly.progress says.
  *
  * IDENTIFICATION
  *	  src/pg/pg_context.c
@@ -64,6 +65,10 @@ pg_progress(void *arg, const AnEpochReport *r)
 
 	const char *phase = strcmp(r->phase, "train") == 0 ? "" : r->phase;
 	const char *sep = phase[0] ? " " : "";
+
+	/* anomaly.progress = log or off: no line per epoch */
+	if (!anomaly_progress_notice())
+		return;
 
 	if (isnan(r->val_loss))
 		ereport(NOTICE,

@@ -7,7 +7,12 @@
  * model is validated against the catalog once per query (cache.c), and
  * the mapping from the row type's columns to the model's features is built
  * once per row type.  Columns are matched by name; extra columns are
- * ignored, a missing one is an error naming it.
+ * ignored, a missing one is an error naming it.  The trigger (trigger.c)
+ * scores heap tuples through the same state.
+ *
+ * anomaly_is_anomaly compares with the threshold of the catalog row, which
+ * the cache keeps with the model: the document's threshold is only the
+ * value that row started with.
  *
  * IDENTIFICATION
  *	  src/pg/score.c
@@ -35,7 +40,7 @@ PG_FUNCTION_INFO_V1(anomaly_is_anomaly_row);
 
 typedef struct ScoreState
 {
-	char		name[NAMEDATALEN];
+	char		name[ANOMALY_REF_MAXLEN];	/* "m" or "m@3" */
 	AnomalyCachedModel *cached;
 	double	   *raw;			/* one encoded row */
 	int			raw_size;
@@ -66,17 +71,18 @@ typedef struct ScoreCallSite
 	ScoreState	states[MAX_MODELS_PER_CALL];
 } ScoreCallSite;
 
+/* the state of model name at a call site whose state is in *sitep */
 static ScoreState *
-score_state(FunctionCallInfo fcinfo, const char *name)
+site_state(MemoryContext mcxt, void **sitep, const char *name)
 {
-	ScoreCallSite *site = fcinfo->flinfo->fn_extra;
+	ScoreCallSite *site = *sitep;
 	ScoreState *state = NULL;
 	AnomalyCachedModel *cached;
 
 	if (site == NULL)
 	{
-		site = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ScoreCallSite));
-		fcinfo->flinfo->fn_extra = site;
+		site = MemoryContextAllocZero(mcxt, sizeof(ScoreCallSite));
+		*sitep = site;
 	}
 	for (int i = 0; i < site->n; i++)
 		if (strcmp(site->states[i].name, name) == 0)
@@ -100,10 +106,15 @@ score_state(FunctionCallInfo fcinfo, const char *name)
 		if (state->raw)
 			pfree(state->raw);
 		state->raw_size = cached->model.spec.dim;
-		state->raw = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
-										sizeof(double) * state->raw_size);
+		state->raw = MemoryContextAlloc(mcxt, sizeof(double) * state->raw_size);
 	}
 	return state;
+}
+
+static ScoreState *
+score_state(FunctionCallInfo fcinfo, const char *name)
+{
+	return site_state(fcinfo->flinfo->fn_mcxt, &fcinfo->flinfo->fn_extra, name);
 }
 
 static const char *
@@ -136,21 +147,21 @@ compatible(AnFeatureKind kind, AnomalyTypeClass cls)
 	return false;
 }
 
+/* map the columns of desc (the type row_type, row_typmod) to the features */
 static void
-build_row_map(FunctionCallInfo fcinfo, ScoreState *state, Oid row_type, int32 row_typmod)
+build_row_map(MemoryContext mcxt, ScoreState *state, TupleDesc source_desc,
+			  Oid row_type, int32 row_typmod)
 {
-	MemoryContext mcxt = fcinfo->flinfo->fn_mcxt;
 	const AnFeatureSpec *spec = &state->cached->model.spec;
-	TupleDesc	desc = lookup_rowtype_tupdesc(row_type, row_typmod);
+	TupleDesc	desc;
 	MemoryContext oldcxt;
 
 	/* keep a copy in the function's context: the type cache's may change */
 	oldcxt = MemoryContextSwitchTo(mcxt);
 	if (state->desc)
 		FreeTupleDesc(state->desc);
-	state->desc = CreateTupleDescCopy(desc);
+	state->desc = CreateTupleDescCopy(source_desc);
 	MemoryContextSwitchTo(oldcxt);
-	ReleaseTupleDesc(desc);
 	desc = state->desc;
 
 	/* rebuilt whenever the query switches models: free the previous map */
@@ -201,26 +212,22 @@ build_row_map(FunctionCallInfo fcinfo, ScoreState *state, Oid row_type, int32 ro
 	state->map_generation = state->cached->generation;
 }
 
-/* the encoded (unscaled) feature vector of a row, into state->raw */
+static bool
+row_map_valid(const ScoreState *state, Oid row_type, int32 row_typmod)
+{
+	return state->desc != NULL && state->row_type == row_type &&
+		state->row_typmod == row_typmod &&
+		state->map_generation == state->cached->generation;
+}
+
+/* the encoded (unscaled) feature vector of a tuple of state->desc, into state->raw */
 static void
-encode_row(FunctionCallInfo fcinfo, ScoreState *state, HeapTupleHeader rec)
+encode_tuple(ScoreState *state, HeapTuple tuple)
 {
 	const AnFeatureSpec *spec = &state->cached->model.spec;
-	Oid			row_type = HeapTupleHeaderGetTypeId(rec);
-	int32		row_typmod = HeapTupleHeaderGetTypMod(rec);
-	HeapTupleData tuple;
 	double	   *raw = state->raw;
 
-	if (state->desc == NULL || state->row_type != row_type ||
-		state->row_typmod != row_typmod ||
-		state->map_generation != state->cached->generation)
-		build_row_map(fcinfo, state, row_type, row_typmod);
-
-	tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
-	ItemPointerSetInvalid(&tuple.t_self);
-	tuple.t_tableOid = InvalidOid;
-	tuple.t_data = rec;
-	heap_deform_tuple(&tuple, state->desc, state->values, state->nulls);
+	heap_deform_tuple(tuple, state->desc, state->values, state->nulls);
 
 	memset(raw, 0, sizeof(double) * spec->dim);
 	for (int i = 0; i < spec->n_features; i++)
@@ -241,6 +248,44 @@ encode_row(FunctionCallInfo fcinfo, ScoreState *state, HeapTupleHeader rec)
 			raw[f->offset + slot] = 1.0;
 		}
 	}
+}
+
+/* the encoded feature vector of a composite value, into state->raw */
+static void
+encode_row(FunctionCallInfo fcinfo, ScoreState *state, HeapTupleHeader rec)
+{
+	Oid			row_type = HeapTupleHeaderGetTypeId(rec);
+	int32		row_typmod = HeapTupleHeaderGetTypMod(rec);
+	HeapTupleData tuple;
+
+	if (!row_map_valid(state, row_type, row_typmod))
+	{
+		TupleDesc	desc = lookup_rowtype_tupdesc(row_type, row_typmod);
+
+		build_row_map(fcinfo->flinfo->fn_mcxt, state, desc, row_type, row_typmod);
+		ReleaseTupleDesc(desc);
+	}
+
+	tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = rec;
+	encode_tuple(state, &tuple);
+}
+
+double
+anomaly_score_heap_tuple(MemoryContext mcxt, void **site, const char *ref,
+						 TupleDesc desc, HeapTuple tuple, double *threshold)
+{
+	ScoreState *state = site_state(mcxt, site, ref);
+	double		score;
+
+	if (!row_map_valid(state, desc->tdtypeid, desc->tdtypmod))
+		build_row_map(mcxt, state, desc, desc->tdtypeid, desc->tdtypmod);
+	encode_tuple(state, tuple);
+	an_model_score_raw(&state->cached->model, state->raw, 1, &score);
+	*threshold = state->cached->threshold;
+	return score;
 }
 
 static double
@@ -271,7 +316,7 @@ anomaly_is_anomaly_row(PG_FUNCTION_ARGS)
 	ScoreState *state;
 	double		score = score_row(fcinfo, &state);
 
-	PG_RETURN_BOOL(score > state->cached->model.threshold);
+	PG_RETURN_BOOL(score > state->cached->threshold);
 }
 
 Datum

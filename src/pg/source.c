@@ -176,7 +176,7 @@ category_code(SourceColumn *col, const char *value, MemoryContext data_cxt)
 /* ---- columns ---- */
 
 static bool
-name_excluded(const char *name, List *exclude)
+name_listed(const char *name, List *exclude)
 {
 	ListCell   *lc;
 
@@ -212,8 +212,25 @@ exclude_names(ArrayType *exclude)
 	return names;
 }
 
+static bool
+column_present(TupleDesc desc, const char *name)
+{
+	for (int i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped &&
+			strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The feature columns: every column not excluded, or, when keep is not
+ * NIL (a retrain), exactly the columns in keep, so that a column added to
+ * the source since (a score column, say) does not silently become a
+ * feature.
+ */
 static SourceColumn *
-discover_columns(TupleDesc desc, List *exclude, MemoryContext data_cxt, int *ncols)
+discover_columns(TupleDesc desc, List *exclude, List *keep, MemoryContext data_cxt,
+				 int *ncols)
 {
 	SourceColumn *cols = MemoryContextAllocZero(data_cxt, sizeof(SourceColumn) * desc->natts);
 	ListCell   *lc;
@@ -222,16 +239,21 @@ discover_columns(TupleDesc desc, List *exclude, MemoryContext data_cxt, int *nco
 	foreach(lc, exclude)
 	{
 		const char *name = lfirst(lc);
-		bool		present = false;
 
-		for (int i = 0; i < desc->natts; i++)
-			if (!TupleDescAttr(desc, i)->attisdropped &&
-				strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
-				present = true;
-		if (!present)
+		if (!column_present(desc, name))
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("column \"%s\" in exclude does not exist in the source", name)));
+	}
+	foreach(lc, keep)
+	{
+		const char *name = lfirst(lc);
+
+		if (!column_present(desc, name))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("feature column \"%s\" of the previous version does not exist in the source", name),
+					 errhint("A retrain keeps the previous version's features; to change them, train with anomaly_create_model(..., replace => true).")));
 	}
 
 	for (int i = 0; i < desc->natts; i++)
@@ -240,7 +262,9 @@ discover_columns(TupleDesc desc, List *exclude, MemoryContext data_cxt, int *nco
 		const char *name = NameStr(att->attname);
 		SourceColumn *col;
 
-		if (att->attisdropped || name_excluded(name, exclude))
+		if (att->attisdropped || name_listed(name, exclude))
+			continue;
+		if (keep != NIL && !name_listed(name, keep))
 			continue;
 		for (int j = 0; j < n; j++)
 			if (strcmp(cols[j].name, name) == 0)
@@ -418,6 +442,7 @@ typedef struct SourceReceiver
 	DestReceiver pub;
 	const AnOptions *opts;
 	List	   *excluded;
+	List	   *keep;
 	MemoryContext data_cxt;		/* what outlives the query */
 	MemoryContext row_cxt;		/* per-row scratch, reset now and then */
 	SourceColumn *cols;
@@ -434,7 +459,7 @@ source_startup(DestReceiver *self, int operation, TupleDesc desc)
 {
 	SourceReceiver *r = (SourceReceiver *) self;
 
-	r->cols = discover_columns(desc, r->excluded, r->data_cxt, &r->ncols);
+	r->cols = discover_columns(desc, r->excluded, r->keep, r->data_cxt, &r->ncols);
 	r->cap = row_budget(r->opts, r->cols, r->ncols);
 }
 
@@ -517,7 +542,8 @@ source_destroy(DestReceiver *self)
 
 void
 anomaly_load_training_set(AnContext *ctx, const char *source, ArrayType *exclude,
-						  const AnOptions *opts, AnomalyTrainingSet *set)
+						  List *keep_columns, const AnOptions *opts,
+						  AnomalyTrainingSet *set)
 {
 	SourceReceiver r;
 	SPIExecuteOptions exec;
@@ -538,6 +564,7 @@ anomaly_load_training_set(AnContext *ctx, const char *source, ArrayType *exclude
 	r.pub.mydest = DestNone;
 	r.opts = opts;
 	r.excluded = exclude_names(exclude);
+	r.keep = keep_columns;
 	r.data_cxt = (MemoryContext) ctx->arg;
 	r.row_cxt = AllocSetContextCreate(CurrentMemoryContext, "anomaly source row",
 									  ALLOCSET_DEFAULT_SIZES);
@@ -577,7 +604,7 @@ anomaly_load_training_set(AnContext *ctx, const char *source, ArrayType *exclude
 				 errmsg("the source returned no rows to train on")));
 
 	set->rows_seen = seen;
-	if ((size_t) seen > set->n)
+	if ((size_t) seen > set->n && anomaly_progress_notice())
 		ereport(NOTICE,
 				(errmsg("training on a random sample of %zu of the source's " INT64_FORMAT " rows",
 						set->n, seen),

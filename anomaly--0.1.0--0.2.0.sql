@@ -1,0 +1,121 @@
+/* anomaly--0.1.0--0.2.0.sql: upgrade from 0.1.0 to 0.2.0 */
+
+-- complain if script is sourced in psql, rather than via ALTER EXTENSION
+\echo Use "ALTER EXTENSION anomaly UPDATE TO '0.2.0'" to load this file. \quit
+
+-- The result must equal a fresh install of anomaly--0.2.0.sql, object for
+-- object (test/sh/upgrade.sh compares them).  Stored documents are not
+-- touched: the models score as before.
+
+---- Catalog -----------------------------------------------------------------
+
+-- Ownership is per name, in its own table.  A name's owner is the role that
+-- created its first version: in 0.1.0 another role could insert a later
+-- version of someone else's model, and that must not take the name over.
+CREATE TABLE anomaly.model_names (
+    name  text    PRIMARY KEY,
+    owner regrole NOT NULL
+);
+COMMENT ON TABLE anomaly.model_names IS
+    'anomaly: the owner role of each model name';
+INSERT INTO anomaly.model_names (name, owner)
+    SELECT DISTINCT ON (v.name) v.name, v.owner
+    FROM anomaly.model_versions v
+    ORDER BY v.name, v.version;
+SELECT pg_catalog.pg_extension_config_dump('anomaly.model_names', '');
+
+-- the per-version column records who trained it; the owner is per name
+ALTER TABLE anomaly.model_versions RENAME COLUMN owner TO created_by;
+-- an imported version has no source
+ALTER TABLE anomaly.model_versions ALTER COLUMN source DROP NOT NULL;
+COMMENT ON COLUMN anomaly.model_versions.threshold IS
+    'score above which anomaly_is_anomaly is true; the only threshold used for scoring';
+COMMENT ON COLUMN anomaly.model_versions.source IS
+    'the training source; NULL for an imported version';
+
+-- Writes go through the functions only.  Row-level security goes: it let
+-- any role write rows under its own name (squatting a name) and made a
+-- non-superuser pg_dump fail, while reads were open to all anyway.
+DROP POLICY model_versions_read ON anomaly.model_versions;
+DROP POLICY model_versions_owner ON anomaly.model_versions;
+ALTER TABLE anomaly.model_versions DISABLE ROW LEVEL SECURITY;
+REVOKE ALL ON anomaly.model_versions, anomaly.model_names FROM PUBLIC;
+GRANT SELECT ON anomaly.model_versions, anomaly.model_names TO PUBLIC;
+
+CREATE OR REPLACE VIEW anomaly.models AS
+    SELECT v.name, v.version, v.deployed, v.method, v.features, v.trained_rows,
+           v.train_seconds, v.loss, v.threshold, v.created_at, n.owner
+    FROM anomaly.model_versions v
+         LEFT JOIN anomaly.model_names n ON n.name OPERATOR(pg_catalog.=) v.name;
+
+---- Training ----------------------------------------------------------------
+
+-- same signature, the entry point that writes the 0.2.0 catalog
+CREATE OR REPLACE FUNCTION anomaly_create_model(
+    name    text,
+    source  text,
+    method  text    DEFAULT 'autoencoder',
+    exclude text[]  DEFAULT '{}',
+    options jsonb   DEFAULT '{}',
+    replace boolean DEFAULT false)
+RETURNS anomaly.models
+AS 'MODULE_PATHNAME', 'anomaly_create_model_0_2'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+CREATE FUNCTION anomaly_retrain(name text, options jsonb DEFAULT '{}')
+RETURNS anomaly.models
+AS 'MODULE_PATHNAME', 'anomaly_retrain'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION anomaly_retrain(text, jsonb) IS
+    'train a new version with the deployed version''s source, method, features and options (given options override), and deploy it';
+
+---- Scoring -----------------------------------------------------------------
+
+CREATE FUNCTION anomaly_flag_trigger()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'anomaly_flag_trigger'
+LANGUAGE C;
+COMMENT ON FUNCTION anomaly_flag_trigger() IS
+    'BEFORE INSERT OR UPDATE row trigger: arguments model, score column [, flag column]';
+
+---- Versions and thresholds -------------------------------------------------
+
+CREATE FUNCTION anomaly_deploy(model text, version integer)
+RETURNS anomaly.models
+AS 'MODULE_PATHNAME', 'anomaly_deploy'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION anomaly_deploy(text, integer) IS
+    'make a stored version the one used for scoring';
+
+CREATE FUNCTION anomaly_set_threshold(model text, threshold float8)
+RETURNS anomaly.models
+AS 'MODULE_PATHNAME', 'anomaly_set_threshold'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION anomaly_set_threshold(text, float8) IS
+    'set the threshold of the deployed version (or of version n with ''model@n'')';
+
+-- now in C (it checks the name's owner and refuses while a trigger uses it)
+DROP FUNCTION anomaly_drop_model(text, boolean);
+CREATE FUNCTION anomaly_drop_model(model text, if_exists boolean DEFAULT false,
+                                   force boolean DEFAULT false)
+RETURNS void
+AS 'MODULE_PATHNAME', 'anomaly_drop_model'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION anomaly_drop_model(text, boolean, boolean) IS
+    'drop every version of a model, or one version with ''model@n''';
+
+---- Export and import -------------------------------------------------------
+
+CREATE FUNCTION anomaly_export_model(model text, version integer DEFAULT NULL)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'anomaly_export_model'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION anomaly_export_model(text, integer) IS
+    'the msgpack document of the deployed version (or of a given version), with its current threshold';
+
+CREATE FUNCTION anomaly_import_model(name text, model bytea, replace boolean DEFAULT false)
+RETURNS anomaly.models
+AS 'MODULE_PATHNAME', 'anomaly_import_model'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION anomaly_import_model(text, bytea, boolean) IS
+    'store an exported model document as a new deployed version, owned by the caller';

@@ -1,0 +1,158 @@
+/* anomaly--0.2.0.sql: install script of version 0.2.0 */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION anomaly" to load this file. \quit
+
+-- Every change here is also a step in the upgrade script of this version
+-- (anomaly--0.1.0--0.2.0.sql), and test/sh/upgrade.sh checks that a fresh
+-- install and an upgraded one have the same objects.  Every name below is
+-- qualified, so the script is safe whatever the search_path.
+
+---- Catalog -----------------------------------------------------------------
+
+CREATE SCHEMA anomaly;
+GRANT USAGE ON SCHEMA anomaly TO PUBLIC;
+
+-- One row per model version.  Nobody but the extension's owner writes it:
+-- the functions below check the caller against the name's owner and write
+-- as the catalog's owner (see src/pg/catalog.c).  Everyone may read it.
+CREATE TABLE anomaly.model_versions (
+    name          text        NOT NULL,
+    version       integer     NOT NULL CHECK (version > 0),
+    deployed      boolean     NOT NULL DEFAULT false,
+    method        text        NOT NULL,
+    features      text[]      NOT NULL,
+    trained_rows  bigint      NOT NULL,
+    train_seconds float8      NOT NULL,
+    loss          float8,
+    threshold     float8      NOT NULL,
+    created_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    created_by    regrole     NOT NULL,
+    source        text,
+    exclude       text[]      NOT NULL DEFAULT '{}',
+    options       jsonb       NOT NULL DEFAULT '{}',
+    model         bytea       NOT NULL,
+    PRIMARY KEY (name, version)
+);
+CREATE UNIQUE INDEX model_versions_deployed ON anomaly.model_versions (name) WHERE deployed;
+COMMENT ON TABLE anomaly.model_versions IS
+    'anomaly: every trained model version, with its msgpack model document';
+COMMENT ON COLUMN anomaly.model_versions.threshold IS
+    'score above which anomaly_is_anomaly is true; the only threshold used for scoring';
+COMMENT ON COLUMN anomaly.model_versions.source IS
+    'the training source; NULL for an imported version';
+
+-- One row per model name: its owner, whose members alone change the model.
+CREATE TABLE anomaly.model_names (
+    name  text    PRIMARY KEY,
+    owner regrole NOT NULL
+);
+COMMENT ON TABLE anomaly.model_names IS
+    'anomaly: the owner role of each model name';
+
+-- pg_dump keeps the models
+SELECT pg_catalog.pg_extension_config_dump('anomaly.model_versions', '');
+SELECT pg_catalog.pg_extension_config_dump('anomaly.model_names', '');
+
+REVOKE ALL ON anomaly.model_versions, anomaly.model_names FROM PUBLIC;
+GRANT SELECT ON anomaly.model_versions, anomaly.model_names TO PUBLIC;
+
+CREATE VIEW anomaly.models AS
+    SELECT v.name, v.version, v.deployed, v.method, v.features, v.trained_rows,
+           v.train_seconds, v.loss, v.threshold, v.created_at, n.owner
+    FROM anomaly.model_versions v
+         LEFT JOIN anomaly.model_names n ON n.name OPERATOR(pg_catalog.=) v.name;
+COMMENT ON VIEW anomaly.models IS 'anomaly: one row per model version';
+GRANT SELECT ON anomaly.models TO PUBLIC;
+
+---- Training ----------------------------------------------------------------
+
+CREATE FUNCTION anomaly_create_model(
+    name    text,
+    source  text,
+    method  text    DEFAULT 'autoencoder',
+    exclude text[]  DEFAULT '{}',
+    options jsonb   DEFAULT '{}',
+    replace boolean DEFAULT false)
+RETURNS anomaly.models
+AS 'MODULE_PATHNAME', 'anomaly_create_model_0_2'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION anomaly_create_model(text, text, text, text[], jsonb, boolean) IS
+    'train a model on a table, view or query and deploy it as a new version';
+
+CREATE FUNCTION anomaly_retrain(name text, options jsonb DEFAULT '{}')
+RETURNS anomaly.models
+AS 'MODULE_PATHNAME', 'anomaly_retrain'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION anomaly_retrain(text, jsonb) IS
+    'train a new version with the deployed version''s source, method, features and options (given options override), and deploy it';
+
+---- Scoring -----------------------------------------------------------------
+
+CREATE FUNCTION anomaly_score(model text, "row" record)
+RETURNS float8
+AS 'MODULE_PATHNAME', 'anomaly_score_row'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION anomaly_score(text, record) IS
+    'anomaly score of a row, columns matched by name; higher is more anomalous';
+
+CREATE FUNCTION anomaly_score(model text, features float8[])
+RETURNS float8
+AS 'MODULE_PATHNAME', 'anomaly_score_array'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION anomaly_score(text, float8[]) IS
+    'anomaly score of an encoded feature vector, in the order of anomaly.models.features';
+
+CREATE FUNCTION anomaly_is_anomaly(model text, "row" record)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'anomaly_is_anomaly_row'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION anomaly_is_anomaly(text, record) IS
+    'true when the row''s score is above the deployed version''s threshold';
+
+CREATE FUNCTION anomaly_flag_trigger()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'anomaly_flag_trigger'
+LANGUAGE C;
+COMMENT ON FUNCTION anomaly_flag_trigger() IS
+    'BEFORE INSERT OR UPDATE row trigger: arguments model, score column [, flag column]';
+
+---- Versions and thresholds -------------------------------------------------
+
+CREATE FUNCTION anomaly_deploy(model text, version integer)
+RETURNS anomaly.models
+AS 'MODULE_PATHNAME', 'anomaly_deploy'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION anomaly_deploy(text, integer) IS
+    'make a stored version the one used for scoring';
+
+CREATE FUNCTION anomaly_set_threshold(model text, threshold float8)
+RETURNS anomaly.models
+AS 'MODULE_PATHNAME', 'anomaly_set_threshold'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION anomaly_set_threshold(text, float8) IS
+    'set the threshold of the deployed version (or of version n with ''model@n'')';
+
+CREATE FUNCTION anomaly_drop_model(model text, if_exists boolean DEFAULT false,
+                                   force boolean DEFAULT false)
+RETURNS void
+AS 'MODULE_PATHNAME', 'anomaly_drop_model'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION anomaly_drop_model(text, boolean, boolean) IS
+    'drop every version of a model, or one version with ''model@n''';
+
+---- Export and import -------------------------------------------------------
+
+CREATE FUNCTION anomaly_export_model(model text, version integer DEFAULT NULL)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'anomaly_export_model'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION anomaly_export_model(text, integer) IS
+    'the msgpack document of the deployed version (or of a given version), with its current threshold';
+
+CREATE FUNCTION anomaly_import_model(name text, model bytea, replace boolean DEFAULT false)
+RETURNS anomaly.models
+AS 'MODULE_PATHNAME', 'anomaly_import_model'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION anomaly_import_model(text, bytea, boolean) IS
+    'store an exported model document as a new deployed version, owned by the caller';

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# test/sh/dump_restore.sh: pg_dump and pg_restore keep models, with identical scores.
+#
+# A database with models of a superuser and of a non-superuser owner (one
+# with a threshold set, one with two versions, a trigger using one) is
+# dumped by the superuser and by the owner, restored by the superuser into
+# new databases, and every score, flag, version, owner and threshold must
+# be the same there.  The owner's pg_dump works because the catalog is
+# readable by everyone and has no row-level security (0.1.0's made it fail).
+set -euo pipefail
+src=anomaly_dump_src
+work=
+cleanup() {
+	for db in $src anomaly_dump_su anomaly_dump_owner; do
+		psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+	done
+	psql -X -q -d postgres -c "DROP ROLE IF EXISTS dump_alice" >/dev/null 2>&1 || true
+	[ -z "$work" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+cleanup
+work=$(mktemp -d); chmod 755 "$work"
+psql -X -q -d postgres -v ON_ERROR_STOP=1 -c "CREATE ROLE dump_alice LOGIN" \
+	-c "CREATE DATABASE $src OWNER dump_alice"
+
+psql -X -q -d "$src" -v ON_ERROR_STOP=1 -At <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION anomaly;
+SET ROLE dump_alice;
+CREATE TABLE tx AS
+SELECT i AS id, sin(i * 0.1) * 10 AS amount, (i % 24) AS hour, (ARRAY['a', 'b', 'c'])[1 + i % 3] AS shop
+FROM generate_series(1, 500) i;
+SELECT version FROM anomaly_create_model('alice_ae', 'tx', exclude => '{id}', options => '{"seed": 1, "epochs": 2}');
+SELECT version FROM anomaly_create_model('alice_ae', 'tx', exclude => '{id}', options => '{"seed": 2, "epochs": 2}', replace => true);
+SELECT version FROM anomaly_set_threshold('alice_ae', 0.75);
+CREATE TABLE incoming (amount float8, hour int, shop text, score float8, flag boolean);
+CREATE TRIGGER score BEFORE INSERT ON incoming
+    FOR EACH ROW EXECUTE FUNCTION anomaly_flag_trigger('alice_ae', 'score', 'flag');
+RESET ROLE;
+SELECT version FROM anomaly_create_model('su_svdd', 'SELECT amount, hour FROM tx', method => 'deep_svdd', options => '{"seed": 3}');
+SQL
+
+# every model's scores, flags and catalog, as text (float8 prints exactly)
+snapshot() {
+	psql -X -q -d "$1" -v ON_ERROR_STOP=1 -At <<'SQL'
+SELECT name, version, deployed, owner, threshold, trained_rows, features FROM anomaly.models ORDER BY 1, 2;
+SELECT m.ref, t.id, anomaly_score(m.ref, t), anomaly_is_anomaly(m.ref, t)
+FROM tx t, (VALUES ('alice_ae'), ('alice_ae@1'), ('su_svdd')) AS m(ref) ORDER BY 1, 2;
+SQL
+}
+snapshot "$src" >"$work/src.txt"
+
+pg_dump -Fc -d "$src" -f "$work/su.dump"
+pg_dump -Fc -U dump_alice -d "$src" -f "$work/owner.dump"
+for kind in su owner; do
+	psql -X -q -d postgres -v ON_ERROR_STOP=1 -c "CREATE DATABASE anomaly_dump_$kind OWNER dump_alice"
+	pg_restore -d "anomaly_dump_$kind" --exit-on-error "$work/$kind.dump"
+	snapshot "anomaly_dump_$kind" >"$work/$kind.txt"
+	if ! cmp -s "$work/src.txt" "$work/$kind.txt"; then
+		echo "restore of the $kind dump differs:"
+		diff "$work/src.txt" "$work/$kind.txt" | head -20
+		exit 1
+	fi
+	echo "$kind dump: $(wc -l <"$work/$kind.txt") lines identical"
+done
+
+# the restored trigger and ownership work
+out=$(psql -X -q -d anomaly_dump_su -v ON_ERROR_STOP=1 -At <<'SQL'
+INSERT INTO incoming (amount, hour, shop) VALUES (500, 3, 'z') RETURNING 'trigger flag ' || flag;
+SET ROLE dump_alice;
+SELECT 'alice deploys ' || version FROM anomaly_deploy('alice_ae', 1);
+SQL
+)
+echo "$out"
+echo "$out" | grep -qx "trigger flag true"
+echo "$out" | grep -qx "alice deploys 1"
