@@ -110,6 +110,36 @@ in_train(size_t i, uint32_t seed, double fraction)
 	return hash32((uint32_t) i + seed * 0x9E3779B1u) / 4294967296.0 < fraction;
 }
 
+/*
+ * dump=PREFIX writes PREFIX.train (the scores of the training rows, one a
+ * line) and PREFIX.test (score and label of each scored row): the raw
+ * material for trying ways of combining methods without retraining them.
+ */
+static void
+dump_scores(AnModel *model, const char *prefix, const double *raw, size_t n_train,
+			const double *scores, const int *labels, size_t n_scored, int dim)
+{
+	char		path[4096];
+	double	   *train = malloc(n_train * sizeof(double));
+	FILE	   *f;
+
+	an_model_score_raw(model, raw, n_train, train);
+	snprintf(path, sizeof(path), "%s.train", prefix);
+	f = fopen(path, "w");
+	for (size_t i = 0; f && i < n_train; i++)
+		fprintf(f, "%.17g\n", train[i]);
+	if (f)
+		fclose(f);
+	snprintf(path, sizeof(path), "%s.test", prefix);
+	f = fopen(path, "w");
+	for (size_t i = 0; f && i < n_scored; i++)
+		fprintf(f, "%.17g %d\n", scores[i], labels[i]);
+	if (f)
+		fclose(f);
+	free(train);
+	(void) dim;
+}
+
 static void
 set_option(AnContext *ctx, AnOptions *opts, char *arg)
 {
@@ -177,6 +207,7 @@ main(int argc, char **argv)
 				n_scored,
 				cap = 1024;
 	double		split = 0;
+	const char *dump = NULL;
 	uint32_t	split_seed = 0;
 	double	   *raw;
 	int		   *labels;
@@ -232,6 +263,8 @@ main(int argc, char **argv)
 	{
 		if (strncmp(argv[i], "split=", 6) == 0)
 			split = strtod(argv[i] + 6, NULL);
+		else if (strncmp(argv[i], "dump=", 5) == 0)
+			dump = argv[i] + 5;
 		else if (strncmp(argv[i], "split_seed=", 11) == 0)
 			split_seed = (uint32_t) strtoul(argv[i] + 11, NULL, 10);
 		else
@@ -301,6 +334,8 @@ main(int argc, char **argv)
 		an_model_score_raw(&model, raw + first * dim, n - first, scores);
 		metrics(scores, labels + first, n - first, &auroc, &ap);
 		n_scored = n - first;
+		if (dump)
+			dump_scores(&model, dump, raw, n_train, scores, labels + first, n_scored, dim);
 	}
 	printf("%s %s rows %zu dims %d epochs %d auroc %.4f auprc %.4f seconds %.2f\n",
 		   argv[1], argv[2], n_scored, dim, model.epochs_run, auroc, ap,
