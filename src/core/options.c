@@ -298,6 +298,13 @@ clamp_int(int64_t x, int lo, int hi)
  * stopping ends training sooner when the validation loss stalls.  A
  * method may set its own epochs in common_defaults instead.  Last, the
  * method fills its own data-dependent defaults.
+ *
+ * The rule was checked against alternatives on every shared table (60/40
+ * split, 3 seeds; test/bench/sweep.py, figures in docs/benchmarks.md):
+ * the fixed d-64-16-64-d of the reference loses 0.02 mean AUROC, mostly on
+ * small d where a narrow network detects better; no width, latent, step
+ * budget, batch, learning rate or weight decay tried beat it on both the
+ * mean and the worst seed.
  */
 void
 an_options_resolve(AnOptions *opts, int dim, size_t n_rows)

@@ -110,6 +110,16 @@ in_train(size_t i, uint32_t seed, double fraction)
 	return hash32((uint32_t) i + seed * 0x9E3779B1u) / 4294967296.0 < fraction;
 }
 
+/* trace=1: one line per epoch, for loss comparisons (test/bench/parity.py) */
+static void
+trace_epoch(void *arg, const AnEpochReport *r)
+{
+	(void) arg;
+	printf("epoch %d phase %s train_loss %.6f val_loss %.6f seconds %.4f\n",
+		   r->epoch, r->phase, r->train_loss, r->val_loss, r->seconds);
+	fflush(stdout);
+}
+
 /*
  * dump=PREFIX writes PREFIX.train (the scores of the training rows, one a
  * line) and PREFIX.test (score and label of each scored row): the raw
@@ -263,6 +273,8 @@ main(int argc, char **argv)
 	{
 		if (strncmp(argv[i], "split=", 6) == 0)
 			split = strtod(argv[i] + 6, NULL);
+		else if (strncmp(argv[i], "trace=", 6) == 0)
+			ctx.progress = atoi(argv[i] + 6) ? trace_epoch : NULL;
 		else if (strncmp(argv[i], "dump=", 5) == 0)
 			dump = argv[i] + 5;
 		else if (strncmp(argv[i], "split_seed=", 11) == 0)
@@ -337,9 +349,10 @@ main(int argc, char **argv)
 		if (dump)
 			dump_scores(&model, dump, raw, n_train, scores, labels + first, n_scored, dim);
 	}
-	printf("%s %s rows %zu dims %d epochs %d auroc %.4f auprc %.4f seconds %.2f\n",
+	printf("%s %s rows %zu dims %d epochs %d auroc %.4f auprc %.4f seconds %.2f loss %.6f\n",
 		   argv[1], argv[2], n_scored, dim, model.epochs_run, auroc, ap,
-		   (double) (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9);
+		   (double) (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9,
+		   model.loss);
 	an_model_free(&ctx, &model);
 	an_options_free(&ctx, &opts);
 	free(raw);
