@@ -54,7 +54,7 @@ CREATE OR REPLACE VIEW anomaly.models AS
 CREATE OR REPLACE FUNCTION anomaly_create_model(
     name    text,
     source  text,
-    method  text    DEFAULT 'autoencoder',
+    method  text    DEFAULT 'auto',
     exclude text[]  DEFAULT '{}',
     options jsonb   DEFAULT '{}',
     replace boolean DEFAULT false)

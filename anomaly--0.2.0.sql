@@ -70,7 +70,7 @@ GRANT SELECT ON anomaly.models TO PUBLIC;
 CREATE FUNCTION anomaly_create_model(
     name    text,
     source  text,
-    method  text    DEFAULT 'autoencoder',
+    method  text    DEFAULT 'auto',
     exclude text[]  DEFAULT '{}',
     options jsonb   DEFAULT '{}',
     replace boolean DEFAULT false)

@@ -9,8 +9,10 @@ SELECT version FROM anomaly_create_model('det1', 'det', exclude => '{id}', optio
 SELECT version FROM anomaly_create_model('det2', 'det', exclude => '{id}', options => '{"seed": 42}');
 SELECT version FROM anomaly_create_model('det3', 'det', exclude => '{id}', options => '{"seed": 43}');
 
+-- the default ensemble holds a deterministic member (PCA): where it gives
+-- the highest standardised score, another seed scores the row the same
 SELECT count(*) FILTER (WHERE anomaly_score('det1', d) = anomaly_score('det2', d)) AS same_seed_equal,
-       count(*) FILTER (WHERE anomaly_score('det1', d) = anomaly_score('det3', d)) AS other_seed_equal
+       count(*) FILTER (WHERE anomaly_score('det1', d) <> anomaly_score('det3', d)) > 1500 AS other_seed_mostly_differs
 FROM det d;
 SELECT (SELECT threshold FROM anomaly.models WHERE name = 'det1') =
        (SELECT threshold FROM anomaly.models WHERE name = 'det2') AS same_threshold;

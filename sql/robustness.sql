@@ -1,7 +1,7 @@
 -- Damaged catalog rows and changed tables give clear errors, never a crash.
 SET client_min_messages = warning;
 CREATE TABLE rob AS SELECT i AS id, sin(i) AS a, cos(i) AS b, (i % 5)::float8 AS c FROM generate_series(1, 300) i;
-SELECT version FROM anomaly_create_model('rob', 'rob', exclude => '{id}', options => '{"epochs": 1, "seed": 1}');
+SELECT version FROM anomaly_create_model('rob', 'rob', method => 'autoencoder', exclude => '{id}', options => '{"epochs": 1, "seed": 1}');
 SELECT anomaly_score('rob', r) IS NOT NULL AS ok FROM rob r WHERE id = 1;
 
 -- a dropped feature column is missing from the row; other dropped columns do not matter

@@ -4,7 +4,7 @@ SET client_min_messages = warning;
 CREATE TABLE tr AS
 SELECT i AS id, sin(i * 0.1) AS a, (i % 3 = 0) AS b, (ARRAY['p', 'q', 'r'])[1 + i % 3] AS c
 FROM generate_series(1, 300) i;
-SELECT version FROM anomaly_create_model('tr', 'tr', exclude => '{id}', options => '{"seed": 1, "epochs": 2}');
+SELECT version FROM anomaly_create_model('tr', 'tr', method => 'autoencoder', exclude => '{id}', options => '{"seed": 1, "epochs": 2}');
 
 -- the exported bytes are the stored document while the threshold is unchanged
 SELECT anomaly_export_model('tr') = model AS as_stored

@@ -2,7 +2,7 @@
 SET client_min_messages = warning;
 CREATE TABLE trg_train AS
 SELECT i AS id, sin(i * 0.1) AS a, sin(i * 0.1) * 2 AS b FROM generate_series(1, 500) i;
-SELECT version FROM anomaly_create_model('trg', 'trg_train', exclude => '{id}', options => '{"seed": 1, "epochs": 3}');
+SELECT version FROM anomaly_create_model('trg', 'trg_train', method => 'autoencoder', exclude => '{id}', options => '{"seed": 1, "epochs": 3}');
 
 CREATE TABLE trg_rows (id int, a float8, b float8, score float8, flag boolean, s4 real, sn numeric, label text);
 CREATE TRIGGER flag BEFORE INSERT OR UPDATE ON trg_rows

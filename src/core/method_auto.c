@@ -19,13 +19,26 @@
  * normal distribution), falling back to the mean absolute deviation and
  * then to 1 when most training scores tie.  Robust statistics matter: the
  * training rows hold the anomalies too, and a mean and standard deviation
- * would let them set the scale.  The combination is the mean of the
- * members' z (option combine "mean"), or their maximum ("max").
+ * would let them set the scale.  Members of one method (several seeds of
+ * an autoencoder) are one detector: their z are averaged, which takes most
+ * of the seed's say away.  The detectors are then combined by their
+ * maximum (option combine "max", the default) or their mean ("mean"): a row
+ * is as anomalous as the detector that finds it most anomalous, so a
+ * detector that sees nothing (an isolation forest on rows between
+ * clusters) does not dilute one that does.
+ *
+ * The default members, an isolation forest, PCA and three autoencoders,
+ * were chosen on every shared table (60/40 split, 3 seeds; docs/
+ * benchmarks.md): mean AUROC 0.841 against 0.797 for the best single
+ * method, and a worst seed 0.016 below the mean.  A nearest-neighbour
+ * member added 0.0002 there for a training and scoring cost tens of times
+ * the others', so it is left out; ECOD, OC-NN and the VAE made the
+ * ensemble worse; the mean instead of the maximum lost 0.007.
  *
  * Members are trained one after another on the same scaled rows, with
  * their own defaults and a seed derived from the model's, so that repeated
- * members (several autoencoders) differ.  The network options, when given,
- * go to the neural members.
+ * members differ.  The network options, when given, go to the neural
+ * members.
  *
  * IDENTIFICATION
  *	  src/core/method_auto.c
@@ -44,7 +57,7 @@
 #define AUTO_NAME_LEN		32
 
 /* the default members; see docs/benchmarks.md for the evidence */
-#define AUTO_DEFAULT_MEMBERS "autoencoder,deep_svdd"
+#define AUTO_DEFAULT_MEMBERS "iforest,pca,autoencoder,autoencoder,autoencoder"
 
 typedef enum AutoCombine
 {
@@ -67,6 +80,8 @@ typedef struct AutoMember
 	void	   *state;
 	double		center;			/* median of the training scores */
 	double		scale;			/* robust spread of the training scores */
+	double		log_offset;		/* > 0: standardise log(score + log_offset) */
+	int			group;			/* first member of the same method */
 } AutoMember;
 
 typedef struct Auto
@@ -135,7 +150,7 @@ auto_options_init(void *mopts)
 
 	an_context_init_malloc(&ctx);
 	memset(o, 0, sizeof(*o));
-	o->combine = AUTO_COMBINE_MEAN;
+	o->combine = AUTO_COMBINE_MAX;
 	/* the default list names registered methods only: it parses */
 	if (parse_members(&ctx, "members", AUTO_DEFAULT_MEMBERS, o) != AN_OK)
 		o->n_members = 0;
@@ -162,6 +177,24 @@ auto_set_option(AnContext *ctx, void *mopts, const char *key, const AnOptionValu
 		return AN_OK;
 	}
 	return AN_ERR_NOT_FOUND;
+}
+
+/* each member's group: the index of the first member of its method */
+static void
+assign_groups(Auto *a)
+{
+	for (int i = 0; i < a->n_members; i++)
+	{
+		a->members[i].group = i;
+		for (int j = 0; j < i; j++)
+		{
+			if (a->members[j].method == a->members[i].method)
+			{
+				a->members[i].group = j;
+				break;
+			}
+		}
+	}
 }
 
 /* ---- training ---- */
@@ -213,13 +246,29 @@ member_options(AnContext *ctx, const AnOptions *opts, const AnMethod *m, int ind
 	return AN_OK;
 }
 
-/* median and robust spread of a member's scores of the training rows */
+/* a member's score on the scale it is standardised on */
+static inline double
+member_value(const AutoMember *mb, double score)
+{
+	return mb->log_offset > 0.0 ? log(fmax(score, 0.0) + mb->log_offset) : score;
+}
+
+/*
+ * Median and robust spread of a member's scores of the training rows.  A
+ * member whose training scores are all >= 0 (a distance, an error, a
+ * path-length ratio) is standardised on their logarithm: such scores are
+ * heavy-tailed, and on their own scale the member with the heaviest tail
+ * would own the top of the combined ranking (the maximum) whether or not
+ * it is right there.  The offset, a hundredth of the median, keeps a score
+ * of 0 finite.  Measured: the same AUROC, AUPRC 0.456 against 0.420.
+ */
 static AnStatus
 standardise_member(AnContext *ctx, AutoMember *mb, const float *x, size_t n, int dim)
 {
 	double	   *s = an_alloc_array(ctx, n, sizeof(double));
 	double		spread,
-				mad = 0.0;
+				mad = 0.0,
+				offset;
 
 	if (!s)
 		return an_nomem(ctx);
@@ -240,6 +289,14 @@ standardise_member(AnContext *ctx, AutoMember *mb, const float *x, size_t n, int
 		}
 	}
 	an_sort_doubles(s, n);
+	offset = 0.01 * an_quantile_sorted(s, n, 0.5);
+	mb->log_offset = 0.0;
+	if (s[0] >= 0.0 && offset > 0.0 && isfinite(log(offset)))
+	{
+		mb->log_offset = offset;
+		for (size_t i = 0; i < n; i++)
+			s[i] = member_value(mb, s[i]);
+	}
 	mb->center = an_quantile_sorted(s, n, 0.5);
 	spread = (an_quantile_sorted(s, n, 0.75) - an_quantile_sorted(s, n, 0.25)) / 1.349;
 	if (!(spread > 1e-12 * fmax(1.0, fabs(mb->center))))
@@ -307,36 +364,62 @@ auto_fit(AnContext *ctx, const AnOptions *opts, const float *x, size_t n, int di
 		auto_destroy(ctx, a);
 		return st;
 	}
+	assign_groups(a);
 	*state = a;
 	return AN_OK;
 }
 
 /* ---- scoring ---- */
 
+/*
+ * Members of one method (several seeds of an autoencoder, say) are one
+ * detector: their z are averaged first, which damps the seed's say; the
+ * detectors are then combined by the rule.  Members of a method are
+ * contiguous or not, it does not matter: group is the index of the first
+ * member of the same method.
+ */
 static void
 auto_score(void *state, const float *x, int n, double *out)
 {
 	Auto	   *a = state;
 	double		s[AN_SCORE_BATCH];
+	double		group_sum[AUTO_MAX_MEMBERS][AN_SCORE_BATCH];
+	int			group_size[AUTO_MAX_MEMBERS] = {0};
+	int			n_groups = 0;
 
-	for (int k = 0; k < n; k++)
-		out[k] = a->combine == AUTO_COMBINE_MAX ? -INFINITY : 0.0;
 	for (int i = 0; i < a->n_members; i++)
 	{
 		AutoMember *mb = &a->members[i];
+		int			g = mb->group;
 
 		mb->method->score(mb->state, x, n, s);
+		if (group_size[g]++ == 0)
+		{
+			n_groups++;
+			for (int k = 0; k < n; k++)
+				group_sum[g][k] = 0.0;
+		}
+		for (int k = 0; k < n; k++)
+			group_sum[g][k] += (member_value(mb, s[k]) - mb->center) / mb->scale;
+	}
+	for (int k = 0; k < n; k++)
+		out[k] = a->combine == AUTO_COMBINE_MAX ? -INFINITY : 0.0;
+	for (int g = 0; g < a->n_members; g++)
+	{
+		if (group_size[g] == 0)
+			continue;
 		for (int k = 0; k < n; k++)
 		{
-			double		z = (s[k] - mb->center) / mb->scale;
+			double		z = group_sum[g][k] / group_size[g];
 
 			if (a->combine == AUTO_COMBINE_MAX)
 				out[k] = fmax(out[k], z);
 			else
-				out[k] += z / a->n_members;
+				out[k] += z / n_groups;
 		}
 	}
 }
+
 
 /* ---- document ---- */
 
@@ -353,8 +436,9 @@ auto_encode(AnContext *ctx, const void *state, AnPacker *pk)
 	{
 		const AutoMember *mb = &a->members[i];
 
-		msgpack_pack_map(pk, 4);
+		msgpack_pack_map(pk, 5);
 		an_pack_key_str(pk, "method", mb->method->name);
+		an_pack_key_real(pk, "log_offset", mb->log_offset);
 		an_pack_key_real(pk, "center", mb->center);
 		an_pack_key_real(pk, "scale", mb->scale);
 		an_pack_str(pk, "state");
@@ -381,6 +465,10 @@ decode_member(AnContext *ctx, const AnObject *mo, int dim, AutoMember *mb)
 	if (!mb->method || strcmp(buf, "auto") == 0)
 		return an_error(ctx, AN_ERR_CORRUPT,
 						"corrupt model document: unknown ensemble member \"%s\"", buf);
+	AN_TRY(an_get_real(ctx, mo, "log_offset", &mb->log_offset));
+	if (!(mb->log_offset >= 0.0) || !isfinite(mb->log_offset))
+		return an_error(ctx, AN_ERR_CORRUPT,
+						"corrupt model document: an ensemble member's log offset is negative");
 	AN_TRY(an_get_real(ctx, mo, "center", &mb->center));
 	AN_TRY(an_get_real(ctx, mo, "scale", &mb->scale));
 	if (!(mb->scale > 0.0) || !isfinite(mb->scale) || !isfinite(mb->center))
@@ -424,6 +512,7 @@ auto_decode(AnContext *ctx, const AnObject *obj, int dim, void **state)
 		auto_destroy(ctx, a);
 		return st;
 	}
+	assign_groups(a);
 	*state = a;
 	return AN_OK;
 }

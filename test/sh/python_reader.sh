@@ -21,7 +21,7 @@ FROM generate_series(1, 800) i;
 UPDATE pyr SET amount = NULL WHERE id % 97 = 0;
 UPDATE pyr SET shop = NULL WHERE id % 89 = 0;
 SELECT anomaly_drop_model('pyr', if_exists => true);
-SELECT version FROM anomaly_create_model('pyr', 'pyr', exclude => '{id}',
+SELECT version FROM anomaly_create_model('pyr', 'pyr', method => 'autoencoder', exclude => '{id}',
     options => '{"seed": 5, "epochs": 3, "max_categories": 3, "activation": "tanh"}');
 \copy (SELECT encode(model, 'hex') FROM anomaly.model_versions WHERE name = 'pyr' AND deployed) TO '$work/model.hex'
 \copy (SELECT amount, hour, online, shop, anomaly_score('pyr', p) FROM pyr p ORDER BY id) TO '$work/rows.csv' WITH (FORMAT csv)
