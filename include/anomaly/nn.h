@@ -102,7 +102,8 @@ typedef struct AnMlp
 
 	/* workspace for up to max_batch rows */
 	int			max_batch;
-	float	   *outs[AN_MAX_LAYERS];	/* post-activation output of each layer */
+	float	   *outs[AN_MAX_LAYERS];	/* post-activation output of each layer
+										 * (inference-only: two shared buffers) */
 	float	   *delta[2];				/* ping-pong back-propagation buffers */
 } AnMlp;
 

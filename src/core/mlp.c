@@ -70,8 +70,30 @@ an_mlp_create(AnContext *ctx, AnMlp *mlp, int n_layers, const int *dims,
 			an_mlp_free(ctx, mlp);
 			return st;
 		}
-		mlp->outs[l] = an_alloc_array(ctx, (size_t) max_batch * dims[l + 1],
-									  sizeof(float));
+	}
+
+	/*
+	 * Back-propagation needs every layer's output; inference needs only the
+	 * previous one.  An inference-only network (a decoded model's) keeps two
+	 * buffers that the layers use in turn, each as wide as the widest layer
+	 * that writes it, so that its workspace does not grow with its depth.
+	 */
+	for (int l = 0; l < n_layers; l++)
+	{
+		if (!trainable && l >= 2)
+		{
+			mlp->outs[l] = mlp->outs[l % 2];
+			continue;
+		}
+		{
+			int			width = dims[l + 1];
+
+			if (!trainable)
+				for (int k = l + 2; k < n_layers; k += 2)
+					if (dims[k + 1] > width)
+						width = dims[k + 1];
+			mlp->outs[l] = an_alloc_array(ctx, (size_t) max_batch * width, sizeof(float));
+		}
 		if (!mlp->outs[l])
 		{
 			an_mlp_free(ctx, mlp);
@@ -100,9 +122,12 @@ an_mlp_free(AnContext *ctx, AnMlp *mlp)
 	for (int l = 0; l < AN_MAX_LAYERS; l++)
 	{
 		an_dense_free(ctx, &mlp->layers[l]);
-		an_free(ctx, mlp->outs[l]);
-		mlp->outs[l] = NULL;
+		/* an inference-only network's layers share two buffers */
+		if (mlp->trainable || l < 2)
+			an_free(ctx, mlp->outs[l]);
 	}
+	for (int l = 0; l < AN_MAX_LAYERS; l++)
+		mlp->outs[l] = NULL;
 	for (int i = 0; i < 2; i++)
 	{
 		an_free(ctx, mlp->delta[i]);

@@ -68,6 +68,31 @@ feature_names(AnContext *ctx, const AnFeatureSpec *spec)
 	return construct_array(names, spec->dim, TEXTOID, -1, false, TYPALIGN_INT);
 }
 
+/*
+ * Values so large that their mean or spread overflows (beyond 1e100) would
+ * make every score meaningless: refuse them, naming the column.
+ */
+static void
+check_scaler(const AnModel *model)
+{
+	int			bad = an_scaler_bad_dim(&model->scaler);
+
+	if (bad < 0)
+		return;
+	for (int i = 0; i < model->spec.n_features; i++)
+	{
+		const AnFeature *f = &model->spec.features[i];
+
+		if (bad >= f->offset && bad < f->offset + f->width)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("column \"%s\" has values too large to scale", f->name),
+					 errdetail("Its mean or spread is beyond %g.", AN_MAX_SCALER_VALUE),
+					 errhint("Rescale the column in a source query, or add it to exclude.")));
+	}
+	elog(ERROR, "input dimension %d is out of range", bad);
+}
+
 /* train with the GUC's thread count, back to one thread whatever happens */
 static AnStatus
 fit_with_threads(AnContext *ctx, AnModel *model, const AnOptions *opts,
@@ -157,6 +182,7 @@ anomaly_create_model(PG_FUNCTION_ARGS)
 					   fit_dim);
 	if (st != AN_OK)
 		anomaly_core_error(&ctx, st);
+	check_scaler(&model);
 	x = an_scaler_apply_compact(&model.scaler, set.raw, set.n);
 
 	st = fit_with_threads(&ctx, &model, &opts, x, set.n);
