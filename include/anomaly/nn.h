@@ -99,6 +99,7 @@ typedef struct AnMlp
 	AnDense		layers[AN_MAX_LAYERS];
 	bool		bias;
 	bool		trainable;
+	AnContext  *ctx;			/* trainable: whose interrupt check to call */
 
 	/* workspace for up to max_batch rows */
 	int			max_batch;
@@ -109,7 +110,10 @@ typedef struct AnMlp
 
 /*
  * dims has n_layers + 1 entries; acts has n_layers entries.  A trainable
- * MLP has gradient buffers; max_batch sizes the workspace.
+ * MLP has gradient buffers; max_batch sizes the workspace.  A trainable
+ * MLP keeps ctx, which must outlive it, and calls its interrupt check
+ * between layers and between blocks of rows of a large layer (a batch of
+ * 65536 rows through 1024 x 1024 layers is seconds of work).
  */
 extern AnStatus an_mlp_create(AnContext *ctx, AnMlp *mlp, int n_layers,
 							  const int *dims, const AnActivation *acts,

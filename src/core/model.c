@@ -85,6 +85,37 @@ an_model_score_raw(AnModel *model, const double *raw, size_t n, double *out)
 	}
 }
 
+/*
+ * The scores of every training row, in blocks, with an interrupt check
+ * between blocks: on a large table this is seconds of work.
+ */
+static AnStatus
+score_scaled_checked(AnContext *ctx, AnModel *model, const float *x, size_t n,
+					 double *out)
+{
+	int			dim = model->spec.dim;
+	size_t		block = (size_t) score_rows(model) * 64;
+
+	for (size_t i = 0; i < n; i += block)
+	{
+		if (an_check_interrupts(ctx))
+			return an_error(ctx, AN_ERR_INTERRUPTED, "training was interrupted");
+		score_scaled_as_is(model, x + i * dim, n - i < block ? n - i : block, out + i);
+	}
+	return AN_OK;
+}
+
+/* an allocation refused by the memory budget is reported as the budget's */
+static AnStatus
+over_budget(AnContext *ctx, AnStatus st)
+{
+	if (st == AN_ERR_NOMEM && ctx->mem_exceeded)
+		return an_error(ctx, AN_ERR_INVALID,
+						"training needs more memory than its budget of %zu kB: lower \"batch_size\", \"hidden\" or \"max_rows\"",
+						ctx->mem_limit / 1024);
+	return st;
+}
+
 AnStatus
 an_model_fit(AnContext *ctx, AnModel *model, const AnOptions *opts,
 			 const float *x, size_t n)
@@ -93,6 +124,7 @@ an_model_fit(AnContext *ctx, AnModel *model, const AnOptions *opts,
 	AnRng		rng;
 	AnTrainResult result;
 	double	   *scores;
+	AnStatus	st;
 
 	/* an overflowing scaler would make every score meaningless */
 	{
@@ -114,13 +146,20 @@ an_model_fit(AnContext *ctx, AnModel *model, const AnOptions *opts,
 	model->seed = opts->seed;
 	model->contamination = opts->contamination;
 
-	AN_TRY(an_method_train(ctx, opts, x, n, dim, &rng, &model->state, &result));
+	st = an_method_train(ctx, opts, x, n, dim, &rng, &model->state, &result);
+	if (st != AN_OK)
+		return over_budget(ctx, st);
 
 	/* threshold and calibration quantiles from the scores of every row */
 	scores = an_alloc_array(ctx, n, sizeof(double));
 	if (!scores)
-		return an_nomem(ctx);
-	score_scaled_as_is(model, x, n, scores);
+		return over_budget(ctx, an_nomem(ctx));
+	st = score_scaled_checked(ctx, model, x, n, scores);
+	if (st != AN_OK)
+	{
+		an_free(ctx, scores);
+		return st;
+	}
 	for (size_t i = 0; i < n; i++)
 	{
 		if (!isfinite(scores[i]))
@@ -140,7 +179,7 @@ an_model_fit(AnContext *ctx, AnModel *model, const AnOptions *opts,
 	model->trained_rows = (int64_t) n;
 	model->epochs_run = result.epochs_run;
 	model->loss = result.loss;
-	return an_model_ready(ctx, model);
+	return over_budget(ctx, an_model_ready(ctx, model));
 }
 
 void

@@ -523,3 +523,129 @@ UNIT_TEST(security_object_count_is_bounded)
 	CHECK_STATUS(an_msgpack_check(&ctx, doc, len - 1), AN_OK);
 	free(doc);
 }
+
+/* ---- training bounds ---- */
+
+typedef struct TrainProbe
+{
+	UnitAlloc	counter;		/* first: the counting allocator's arg */
+	long		calls;			/* interrupt checks so far */
+	long		calls_at_report;	/* at the end of the first epoch */
+} TrainProbe;
+
+static bool
+count_call(void *arg)
+{
+	((TrainProbe *) arg)->calls++;
+	return false;
+}
+
+static void
+note_report(void *arg, const AnEpochReport *report)
+{
+	TrainProbe *p = arg;
+
+	if (report->epoch == 1)
+		p->calls_at_report = p->calls;
+}
+
+static size_t
+counted_bytes(void *arg)
+{
+	return ((UnitAlloc *) arg)->bytes;
+}
+
+/* an autoencoder of two wide hidden layers, trained in one batch */
+static AnStatus
+train_wide(AnContext *ctx, size_t rows, int width, AnModel *model)
+{
+	double		hidden[2] = {width, width};
+	AnOptionValue h = {.kind = AN_OPTION_ARRAY, .items = hidden, .n_items = 2};
+	double	   *raw = fixture_rows(6, rows);
+	float	   *x = NULL;
+	AnOptions	opts;
+	AnOptionValue v;
+	AnStatus	st;
+
+	memset(&opts, 0, sizeof(opts));
+	memset(model, 0, sizeof(*model));
+	st = fixture_prepare(ctx, model, raw, rows, AN_SCALER_STANDARD, &x);
+	if (st == AN_OK)
+		st = an_options_init(ctx, &opts, an_method_lookup("autoencoder"));
+	if (st == AN_OK)
+		st = an_options_set(ctx, &opts, "hidden", &h);
+	v = unit_num(1);
+	if (st == AN_OK)
+		st = an_options_set(ctx, &opts, "epochs", &v);
+	v = unit_num((double) rows);
+	if (st == AN_OK)
+		st = an_options_set(ctx, &opts, "batch_size", &v);
+	v = unit_num(0);
+	if (st == AN_OK)
+		st = an_options_set(ctx, &opts, "validation_fraction", &v);
+	if (st == AN_OK)
+	{
+		an_options_resolve(&opts, FIX_DIM, rows);
+		st = an_model_fit(ctx, model, &opts, x, rows);
+	}
+	an_options_free(ctx, &opts);
+	free(raw);
+	free(x);
+	return st;
+}
+
+UNIT_TEST(security_interrupts_inside_a_batch)
+{
+	TrainProbe	probe;
+	AnContext	ctx;
+	AnModel		model;
+
+	/*
+	 * One batch of 512 rows through 512 x 512 layers: 0.8 G multiply-adds
+	 * in one optimiser step.  The trainer asks once before the batch; the
+	 * network must ask again every AN_MLP_CHUNK_MACS inside it.
+	 */
+	memset(&probe, 0, sizeof(probe));
+	unit_context_counting(&ctx, &probe.counter);
+	ctx.arg = &probe;
+	ctx.interrupted = count_call;
+	ctx.progress = note_report;
+	CHECK_STATUS(train_wide(&ctx, 512, 512, &model), AN_OK);
+	printf("# %ld interrupt checks in one epoch of one batch, %ld in all\n",
+		   probe.calls_at_report, probe.calls);
+	CHECK(probe.calls_at_report >= 10);
+	CHECK(probe.calls > probe.calls_at_report);	/* the final scoring checks too */
+	an_model_free(&ctx, &model);
+	CHECK_NO_LEAKS(&probe.counter);
+}
+
+UNIT_TEST(security_training_memory_budget)
+{
+	AnContext	ctx;
+	UnitAlloc	counter = {0};
+	AnModel		model;
+
+	/* 1 MB cannot hold 1024 x 1024 layers (4 MB each, with Adam 16 MB) */
+	unit_context_counting(&ctx, &counter);
+	ctx.mem_used = counted_bytes;
+	ctx.mem_limit = (size_t) 1 << 20;
+	CHECK_STATUS(train_wide(&ctx, 256, 1024, &model), AN_ERR_INVALID);
+	CHECK_CONTAINS(ctx.errmsg, "budget of 1024 kB");
+	CHECK_CONTAINS(ctx.errmsg, "\"batch_size\"");
+	CHECK_CONTAINS(ctx.errmsg, "\"hidden\"");
+	CHECK(ctx.mem_exceeded);
+	CHECK(counter.peak_bytes <= ctx.mem_limit);
+	an_model_free(&ctx, &model);
+	CHECK_NO_LEAKS(&counter);
+
+	/* the same budget holds a small model: it is not refused by default */
+	memset(&counter, 0, sizeof(counter));
+	unit_context_counting(&ctx, &counter);
+	ctx.mem_used = counted_bytes;
+	ctx.mem_limit = (size_t) 1 << 20;
+	CHECK_STATUS(train_wide(&ctx, 256, 16, &model), AN_OK);
+	CHECK(!ctx.mem_exceeded);
+	CHECK(counter.peak_bytes <= ctx.mem_limit);
+	an_model_free(&ctx, &model);
+	CHECK_NO_LEAKS(&counter);
+}
