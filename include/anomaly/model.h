@@ -56,6 +56,9 @@ typedef struct AnModel
 #define AN_DECODE_FIXED_BYTES	((size_t) 64 << 20)
 #define AN_DECODE_BYTES_PER_DOC_BYTE 4
 
+/* fewer rows than this carry no spread to learn from */
+#define AN_MIN_TRAIN_ROWS	2
+
 /*
  * Train model->method on n scaled rows x (model->spec and model->scaler
  * already set): trains the method's state (an_method_train), then scores

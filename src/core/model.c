@@ -126,6 +126,9 @@ an_model_fit(AnContext *ctx, AnModel *model, const AnOptions *opts,
 	double	   *scores;
 	AnStatus	st;
 
+	if (n < AN_MIN_TRAIN_ROWS)
+		return an_error(ctx, AN_ERR_INVALID, "training needs at least %d rows, got %zu",
+						AN_MIN_TRAIN_ROWS, n);
 	/* an overflowing scaler would make every score meaningless */
 	{
 		int			bad = an_scaler_bad_dim(&model->scaler);

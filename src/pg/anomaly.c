@@ -24,6 +24,7 @@ PG_MODULE_MAGIC;
 /*---- GUC variables ----*/
 
 int			anomaly_training_threads = 1;
+int			anomaly_max_training_threads = 4;
 
 void		_PG_init(void);
 
@@ -37,6 +38,18 @@ _PG_init(void)
 							&anomaly_training_threads,
 							1, 1, 64,
 							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	/*
+	 * A training's BLAS threads compete with every other backend for the
+	 * machine's cores: the administrator bounds what a user may ask for.
+	 */
+	DefineCustomIntVariable("anomaly.max_training_threads",
+							"Most BLAS threads a training may use, whatever anomaly.training_threads asks.",
+							NULL,
+							&anomaly_max_training_threads,
+							4, 1, 64,
+							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("anomaly");
 }

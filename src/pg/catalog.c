@@ -17,12 +17,16 @@
 
 #include <math.h>
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "storage/itemptr.h"
+#include "storage/lmgr.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 
 #include "anomaly/pg.h"
 
@@ -171,12 +175,18 @@ anomaly_catalog_store(const AnomalyNewVersion *v)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "anomaly: SPI_connect failed");
 
-	/* serialise versioning of one name; training itself ran unlocked */
+	/*
+	 * Serialise versioning of one name; training itself ran unlocked.  Not
+	 * an advisory lock: any role can take any advisory key and stall
+	 * everyone's model creation.  An object lock on (the catalog table, a
+	 * hash of the name) is one no SQL statement can take, and only
+	 * creators of the same name (or a colliding hash) wait for each other.
+	 */
 	lock_args[0] = CStringGetTextDatum(v->name);
-	if (SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock(1634625900, "
-							  "pg_catalog.hashtext($1))",
-							  1, lock_types, lock_args, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "anomaly: could not lock model name");
+	LockDatabaseObject(get_relname_relid("model_versions",
+										 get_namespace_oid("anomaly", false)),
+					   hash_bytes((const unsigned char *) v->name, strlen(v->name)),
+					   0, ExclusiveLock);
 
 	owner = catalog_owner(v->name);
 	if (OidIsValid(owner))

@@ -18,6 +18,7 @@
 #include "catalog/pg_type.h"
 #include "common/pg_prng.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "portability/instr_time.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -100,10 +101,16 @@ fit_with_threads(AnContext *ctx, AnModel *model, const AnOptions *opts,
 {
 	volatile AnStatus st = AN_OK;
 
+	int			threads = Min(anomaly_training_threads, anomaly_max_training_threads);
+
+	if (threads < anomaly_training_threads)
+		ereport(WARNING,
+				(errmsg("anomaly.training_threads is %d, but anomaly.max_training_threads allows %d: training with %d",
+						anomaly_training_threads, anomaly_max_training_threads, threads)));
 	anomaly_blas_ensure();
 	PG_TRY();
 	{
-		an_blas_set_threads(anomaly_training_threads);
+		an_blas_set_threads(threads);
 		st = an_model_fit(ctx, model, opts, x, n);
 	}
 	PG_FINALLY();
@@ -151,6 +158,8 @@ anomaly_create_model(PG_FUNCTION_ARGS)
 	train_cxt = AllocSetContextCreate(CurrentMemoryContext, "anomaly training",
 									  ALLOCSET_DEFAULT_SIZES);
 	anomaly_context_init(&ctx, train_cxt);
+	/* rows, categories, network, optimiser and workspaces, all together */
+	anomaly_context_set_budget(&ctx, (size_t) maintenance_work_mem * 1024);
 
 	st = an_options_init(&ctx, &opts, method);
 	if (st != AN_OK)
