@@ -12,6 +12,14 @@ SELECT anomaly_create_model('sec_big', 'sec', exclude => '{id}',
 -- what fits is trained as before
 SELECT trained_rows FROM anomaly_create_model('sec_small', 'sec', exclude => '{id}',
     options => '{"epochs": 1, "seed": 1}');
+-- rows too wide for even two rows in half of maintenance_work_mem
+DO $$ BEGIN
+  EXECUTE 'CREATE TABLE sec_wide AS SELECT ' ||
+    (SELECT string_agg(format('(i %% 3)::text AS t%s', k), ', ') FROM generate_series(1, 70) k) ||
+    ' FROM generate_series(1, 10) i';
+END $$;
+SELECT anomaly_create_model('sec_wide', 'sec_wide', options => '{"max_categories": 1000}');
+DROP TABLE sec_wide;
 RESET maintenance_work_mem;
 SELECT count(*) FROM anomaly.models WHERE name = 'sec_big';
 

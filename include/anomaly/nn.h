@@ -100,6 +100,7 @@ typedef struct AnMlp
 	bool		bias;
 	bool		trainable;
 	AnContext  *ctx;			/* trainable: whose interrupt check to call */
+	int64_t		work;			/* multiply-adds since that check was called */
 
 	/* workspace for up to max_batch rows */
 	int			max_batch;

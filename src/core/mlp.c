@@ -5,7 +5,10 @@
  *	  activation, with the workspace for forward and backward passes.
  *
  * Every network of every method is an AnMlp: the autoencoder is one MLP,
- * a VAE two, Deep SVDD one without biases.
+ * a VAE two, Deep SVDD one without biases.  A training network calls its
+ * context's interrupt check every few milliseconds of work, splitting a
+ * large layer's pass into blocks; an inference-only network (a decoded
+ * model's) keeps two output buffers whatever its depth (docs/security.md).
  *
  * IDENTIFICATION
  *	  src/core/mlp.c
@@ -184,18 +187,19 @@ block_rows(const AnMlp *mlp, const AnDense *layer, int n)
 }
 
 /*
- * Count work done since the last check, and check once it reaches a
- * block's worth: small networks (most batches) are never interrupted in a
- * pass, and make no more calls than the trainer's one per mini-batch.
+ * Count work since the last check, across calls, and check once it reaches
+ * a block's worth: validation and epoch-end passes over a million rows
+ * through a small network are checked too, while the small batches of the
+ * usual training make no more calls than the trainer's one per batch.
  */
 static void
-mlp_work(const AnMlp *mlp, int64_t *work, int64_t macs)
+mlp_work(AnMlp *mlp, int64_t macs)
 {
-	*work += macs;
-	if (*work >= AN_MLP_CHUNK_MACS)
+	mlp->work += macs;
+	if (mlp->work >= AN_MLP_CHUNK_MACS)
 	{
+		mlp->work = 0;
 		mlp_check(mlp);
-		*work = 0;
 	}
 }
 
@@ -203,7 +207,6 @@ const float *
 an_mlp_forward(AnMlp *mlp, const float *x, int n)
 {
 	const float *in = x;
-	int64_t		work = 0;
 
 	for (int l = 0; l < mlp->n_layers; l++)
 	{
@@ -222,7 +225,7 @@ an_mlp_forward(AnMlp *mlp, const float *x, int n)
 		an_activation_forward(mlp->acts[l], mlp->outs[l],
 							  (size_t) n * mlp->dims[l + 1]);
 		in = mlp->outs[l];
-		mlp_work(mlp, &work, (int64_t) n * layer->in * layer->out);
+		mlp_work(mlp, (int64_t) n * layer->in * layer->out);
 	}
 	return in;
 }
@@ -280,7 +283,6 @@ an_mlp_backward(AnMlp *mlp, const float *x, int n, const float *dout, float *dx)
 {
 	int			last = mlp->n_layers - 1;
 	int			cur = 0;
-	int64_t		work = 0;
 
 	memcpy(mlp->delta[cur], dout, (size_t) n * mlp->dims[last + 1] * sizeof(float));
 	for (int l = last; l >= 0; l--)
@@ -295,7 +297,7 @@ an_mlp_backward(AnMlp *mlp, const float *x, int n, const float *dout, float *dx)
 			dense_backward_blocks(mlp, layer, input, n, mlp->delta[cur], next);
 		else
 			an_dense_backward(layer, input, n, mlp->delta[cur], next);
-		mlp_work(mlp, &work, 2 * (int64_t) n * layer->in * layer->out);
+		mlp_work(mlp, 2 * (int64_t) n * layer->in * layer->out);
 		cur = 1 - cur;
 	}
 }

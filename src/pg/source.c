@@ -460,7 +460,8 @@ row_budget(const AnOptions *opts, SourceColumn *cols, int ncols)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("maintenance_work_mem (%d kB) cannot hold %d encoded rows of this source",
 						maintenance_work_mem, AN_MIN_TRAIN_ROWS),
-				 errdetail("An encoded row takes %.0f bytes.", 2 * per_row),
+				 errdetail("A row takes %.0f bytes while it is loaded and encoded, and rows may use half of maintenance_work_mem.",
+						   per_row),
 				 errhint("Lower the \"max_categories\" option, exclude columns, or raise maintenance_work_mem.")));
 	return (size_t) rows;
 }
