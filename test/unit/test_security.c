@@ -2,8 +2,9 @@
  *
  * test_security.c
  *	  Hostile inputs to the core: extreme rows that must not evade
- *	  detection, documents with overflowing values, and documents built to
- *	  make every backend that decodes them allocate gigabytes.
+ *	  detection, documents with overflowing values, documents built to make
+ *	  every backend that decodes them allocate gigabytes; and the bounds of
+ *	  training: interrupt checks inside a batch, the memory budget.
  *
  * What each test proves is listed in docs/security.md.  Hostile documents
  * are built here with msgpack-c, not committed as binaries.
