@@ -73,3 +73,30 @@ build/core_quality: test/bench/core_quality.c build/libanomaly_core.a
 .PHONY: version
 version:
 	@echo $(EXTVERSION)
+
+# ---- fuzzing (clang's libFuzzer; test/sh/fuzz.sh, docs/security.md) ----
+#   make fuzz      build/fuzz/fuzz_model, fuzz_options and make_seeds, from
+#                  the core sources with address and undefined-behaviour
+#                  sanitizers; no server needed
+
+FUZZ_CC ?= clang
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined
+# clang 14 does not export target_clones functions (no global ifunc symbol):
+# the fuzz build compiles them once, for the baseline
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -Iinclude \
+	-Wall -Wno-unused-parameter -Wno-sign-compare '-Dtarget_clones(...)=unused'
+FUZZ_OBJS = $(patsubst src/core/%.c,build/fuzz/core/%.o,$(CORE_SRCS))
+FUZZ_LIBS = -lmsgpackc -ldl -lm -lpthread
+
+build/fuzz/core/%.o: src/core/%.c $(wildcard include/anomaly/*.h)
+	@mkdir -p build/fuzz/core
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/fuzz_%: test/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(FUZZ_LIBS)
+
+build/fuzz/make_seeds: test/fuzz/make_seeds.c $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_OBJS) $(FUZZ_LIBS)
+
+.PHONY: fuzz
+fuzz: build/fuzz/fuzz_model build/fuzz/fuzz_options build/fuzz/make_seeds

@@ -59,6 +59,21 @@ extern void an_pack_key_mlp(AnPacker *pk, const char *key, const AnMlp *mlp);
  */
 extern AnStatus an_msgpack_check(AnContext *ctx, const char *data, size_t len);
 
+/*
+ * msgpack-c spends about 24 bytes per object of its tree, whatever the
+ * object's size in the document: a document of more objects than this is
+ * refused.  A model of 2^20 input dimensions needs about 3 x 2^20 (the
+ * scaler's two arrays and the category strings).
+ */
+#define AN_MAX_DOC_OBJECTS	(UINT64_C(1) << 23)
+
+/*
+ * The largest magnitude of a stored float32 (weights, centres): a trained
+ * network never comes near it, and a larger finite weight can only serve
+ * to overflow a score.
+ */
+#define AN_MAX_FLOAT_VALUE	1e30
+
 extern const AnObject *an_map_get(const AnObject *map, const char *key);
 extern AnStatus an_get_map(AnContext *ctx, const AnObject *map, const char *key,
 						   const AnObject **out);
@@ -75,7 +90,7 @@ extern AnStatus an_get_str(AnContext *ctx, const AnObject *map, const char *key,
 						   char **out);
 extern bool an_object_str_eq(const AnObject *obj, const char *s);
 extern char *an_object_strdup(AnContext *ctx, const AnObject *obj);
-/* exactly n finite values */
+/* exactly n finite values (floats: of magnitude at most AN_MAX_FLOAT_VALUE) */
 extern AnStatus an_get_floats(AnContext *ctx, const AnObject *map, const char *key,
 							  float *out, size_t n);
 extern AnStatus an_get_reals(AnContext *ctx, const AnObject *map, const char *key,

@@ -55,8 +55,11 @@ typedef struct AnContext
 	void		(*free) (void *arg, void *ptr);
 
 	/*
-	 * Called between mini-batches.  It may not return (PostgreSQL's
-	 * CHECK_FOR_INTERRUPTS longjmps), or return true to abort the work.
+	 * Called between mini-batches, and between blocks of a few milliseconds
+	 * of work inside a training network's forward and backward passes.  It
+	 * may not return (PostgreSQL's CHECK_FOR_INTERRUPTS longjmps), or
+	 * return true to abort the work (honoured at the next mini-batch or
+	 * scoring block).
 	 */
 	bool		(*interrupted) (void *arg);
 
@@ -65,6 +68,17 @@ typedef struct AnContext
 
 	/* optional: monotonic clock in seconds, for rows/s in the reports */
 	double		(*clock) (void *arg);
+
+	/*
+	 * Optional memory budget: when mem_limit > 0 and mem_used is set, an
+	 * allocation that would take mem_used() (the bytes the host counts as
+	 * used, which may include memory it allocated itself) beyond mem_limit
+	 * is refused before it is made: an_alloc returns NULL and sets
+	 * mem_exceeded, so that the failure can be reported as the budget's.
+	 */
+	size_t		(*mem_used) (void *arg);
+	size_t		mem_limit;
+	bool		mem_exceeded;
 
 	void	   *arg;
 	char		errmsg[512];

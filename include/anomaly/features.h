@@ -90,7 +90,21 @@ extern AnStatus an_scaler_fit(AnContext *ctx, AnScaler *scaler, AnScalerKind kin
 extern AnStatus an_scaler_alloc(AnContext *ctx, AnScaler *scaler, int dim);
 extern void an_scaler_free(AnContext *ctx, AnScaler *scaler);
 
-/* scale one row of raw doubles into floats */
+/*
+ * Bounds that keep scaling finite (docs/security.md).  A scaled value is
+ * clamped to [-AN_MAX_SCALED, AN_MAX_SCALED] (NaN becomes the upper
+ * bound), so that an extreme input stays extreme instead of overflowing
+ * float32 into Infinity and NaN inside a network.  Offsets and scales
+ * beyond these bounds are refused by the decoder and by training.
+ */
+#define AN_MAX_SCALED		1e6
+#define AN_MAX_SCALER_VALUE	1e100
+#define AN_MIN_SCALE		1e-12
+
+/* the first dimension whose offset or scale is out of bounds, or -1 */
+extern int	an_scaler_bad_dim(const AnScaler *scaler);
+
+/* scale one row of raw doubles into floats, clamped */
 extern void an_scaler_apply(const AnScaler *scaler, const double *raw, float *out);
 
 /*

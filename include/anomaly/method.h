@@ -38,6 +38,15 @@
 /* the most rows a method's score callback is ever given at once */
 #define AN_SCORE_BATCH 256
 
+/*
+ * The most rows the score callback of a decoded model is given at once: a
+ * method's decode sizes its scoring workspace for this many rows.  SQL
+ * scores one row per call, so a small block keeps a decoded model's
+ * workspace proportional to its widths rather than 256 times them (see
+ * docs/security.md).
+ */
+#define AN_DECODE_BATCH 16
+
 typedef struct AnMethod
 {
 	const char *name;
@@ -87,7 +96,11 @@ typedef struct AnMethod
 	AnStatus	(*epoch_end) (AnContext *ctx, void *state, const float *x, size_t n);
 	void		(*params) (void *state, AnParamList *list);
 
-	/* inference: n <= AN_SCORE_BATCH rows, higher = more anomalous */
+	/*
+	 * inference: n <= AN_SCORE_BATCH rows (AN_DECODE_BATCH on a decoded
+	 * state), higher = more anomalous; a non-finite result is reported as
+	 * +Infinity by an_model_score_*
+	 */
 	void		(*score) (void *state, const float *x, int n, double *out);
 
 	/* the "state" entry of the model document */

@@ -40,8 +40,24 @@ typedef struct AnModel
 	double		loss;			/* best validation loss, or final training loss */
 	uint64_t	seed;
 
-	float	   *scratch;		/* AN_SCORE_BATCH x dim scaled rows */
+	int			score_rows;		/* rows per score call (AN_DECODE_BATCH once
+								 * trained or decoded; 0: AN_SCORE_BATCH) */
+	float	   *scratch;		/* score_rows x dim scaled rows */
 } AnModel;
+
+/*
+ * What a decoded model may allocate, in total, while it is decoded (its
+ * state, specification, scaler and scoring workspace): a fixed allowance
+ * plus a multiple of the document's length, checked before each
+ * allocation.  A document asking for more is refused (docs/security.md).
+ * msgpack-c's object tree, freed at the end of the decode, is bounded
+ * separately by the number of objects an_msgpack_check allows.
+ */
+#define AN_DECODE_FIXED_BYTES	((size_t) 64 << 20)
+#define AN_DECODE_BYTES_PER_DOC_BYTE 4
+
+/* fewer rows than this carry no spread to learn from */
+#define AN_MIN_TRAIN_ROWS	2
 
 /*
  * Train model->method on n scaled rows x (model->spec and model->scaler
@@ -55,7 +71,12 @@ extern AnStatus an_model_fit(AnContext *ctx, AnModel *model, const AnOptions *op
 /* allocate the scoring scratch buffer (after fit or decode) */
 extern AnStatus an_model_ready(AnContext *ctx, AnModel *model);
 
-/* score n rows of scaled floats / of raw encoded doubles */
+/*
+ * Score n rows of scaled floats / of raw encoded doubles.  Raw rows are
+ * scaled with clamping (an_scaler_apply); a score that is not finite
+ * (NaN, or an overflow inside the method) is returned as +Infinity, the
+ * most anomalous score, so that "score > threshold" flags it.
+ */
 extern void an_model_score_scaled(AnModel *model, const float *x, size_t n, double *out);
 extern void an_model_score_raw(AnModel *model, const double *raw, size_t n, double *out);
 

@@ -99,16 +99,22 @@ typedef struct AnMlp
 	AnDense		layers[AN_MAX_LAYERS];
 	bool		bias;
 	bool		trainable;
+	AnContext  *ctx;			/* trainable: whose interrupt check to call */
+	int64_t		work;			/* multiply-adds since that check was called */
 
 	/* workspace for up to max_batch rows */
 	int			max_batch;
-	float	   *outs[AN_MAX_LAYERS];	/* post-activation output of each layer */
+	float	   *outs[AN_MAX_LAYERS];	/* post-activation output of each layer
+										 * (inference-only: two shared buffers) */
 	float	   *delta[2];				/* ping-pong back-propagation buffers */
 } AnMlp;
 
 /*
  * dims has n_layers + 1 entries; acts has n_layers entries.  A trainable
- * MLP has gradient buffers; max_batch sizes the workspace.
+ * MLP has gradient buffers; max_batch sizes the workspace.  A trainable
+ * MLP keeps ctx, which must outlive it, and calls its interrupt check
+ * between layers and between blocks of rows of a large layer (a batch of
+ * 65536 rows through 1024 x 1024 layers is seconds of work).
  */
 extern AnStatus an_mlp_create(AnContext *ctx, AnMlp *mlp, int n_layers,
 							  const int *dims, const AnActivation *acts,

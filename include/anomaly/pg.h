@@ -36,6 +36,7 @@ typedef enum AnomalyProgress
 } AnomalyProgress;
 
 extern int	anomaly_progress;
+extern int	anomaly_max_training_threads;
 
 /* ---- the core's context on PostgreSQL (pg_context.c) ---- */
 
@@ -45,6 +46,13 @@ extern int	anomaly_progress;
  * NOTICEs.
  */
 extern void anomaly_context_init(AnContext *ctx, MemoryContext mcxt);
+
+/*
+ * Bound everything ctx allocates, and what the caller allocates itself in
+ * its memory context (rows, category dictionaries), by bytes in total:
+ * the core refuses an allocation beyond it (AnContext.mem_limit).
+ */
+extern void anomaly_context_set_budget(AnContext *ctx, size_t bytes);
 
 /* ereport(ERROR) for a failed core call; what names the operation */
 extern void anomaly_core_error(AnContext *ctx, AnStatus status) pg_attribute_noreturn();

@@ -189,6 +189,7 @@ an_msgpack_check(AnContext *ctx, const char *data, size_t len)
 	const unsigned char *p = (const unsigned char *) data;
 	size_t		pos = 0;
 	uint64_t	pending = 1;	/* objects still to read */
+	uint64_t	objects = 0;
 
 	while (pending > 0)
 	{
@@ -199,6 +200,10 @@ an_msgpack_check(AnContext *ctx, const char *data, size_t len)
 
 		if (pos >= len)
 			return an_error(ctx, AN_ERR_CORRUPT, "corrupt model document: truncated msgpack data");
+		if (++objects > AN_MAX_DOC_OBJECTS)
+			return an_error(ctx, AN_ERR_CORRUPT,
+							"corrupt model document: more than %llu msgpack objects",
+							(unsigned long long) AN_MAX_DOC_OBJECTS);
 		b = p[pos++];
 		pending--;
 		if (b <= 0x7f || b >= 0xe0 || (b >= 0xc0 && b <= 0xc3))
@@ -428,9 +433,11 @@ an_get_floats(AnContext *ctx, const AnObject *map, const char *key, float *out, 
 	for (size_t i = 0; i < n; i++)
 	{
 		out[i] = load_le32(p + 4 * i);
-		if (!isfinite(out[i]))
+		/* written so that NaN fails the test too */
+		if (!(fabsf(out[i]) <= (float) AN_MAX_FLOAT_VALUE))
 			return an_error(ctx, AN_ERR_CORRUPT,
-							"corrupt model document: field \"%s\" holds a non-finite value", key);
+							"corrupt model document: field \"%s\" holds a non-finite or absurd value (beyond %g)",
+							key, AN_MAX_FLOAT_VALUE);
 	}
 	return AN_OK;
 }

@@ -19,6 +19,16 @@
 void *
 an_alloc(AnContext *ctx, size_t size)
 {
+	if (ctx->mem_limit > 0 && ctx->mem_used)
+	{
+		size_t		used = ctx->mem_used(ctx->arg);
+
+		if (used > ctx->mem_limit || size > ctx->mem_limit - used)
+		{
+			ctx->mem_exceeded = true;
+			return NULL;
+		}
+	}
 	return ctx->alloc(ctx->arg, size == 0 ? 1 : size);
 }
 

@@ -140,7 +140,7 @@ ae_decode(AnContext *ctx, const AnObject *obj, int dim, void **state)
 	if (!ae)
 		return an_nomem(ctx);
 	ae->dim = dim;
-	st = an_get_mlp(ctx, obj, "network", dim, false, AN_SCORE_BATCH, &ae->net);
+	st = an_get_mlp(ctx, obj, "network", dim, false, AN_DECODE_BATCH, &ae->net);
 	if (st == AN_OK && an_mlp_out_dim(&ae->net) != dim)
 		st = an_error(ctx, AN_ERR_CORRUPT,
 					  "corrupt model document: the autoencoder's output width is not %d", dim);

@@ -462,7 +462,7 @@ svdd_decode_into(AnContext *ctx, const AnObject *obj, int dim, DeepSvdd *s)
 		return corrupt(ctx, "field \"objective\" is missing or not one_class or soft_boundary");
 	s->objective = found;
 
-	AN_TRY(an_get_mlp(ctx, obj, "encoder", dim, false, AN_SCORE_BATCH, &s->net));
+	AN_TRY(an_get_mlp(ctx, obj, "encoder", dim, false, AN_DECODE_BATCH, &s->net));
 	if (s->net.bias)
 		return corrupt(ctx, "the deep_svdd encoder has bias terms");
 	if (s->net.acts[s->net.n_layers - 1] != AN_ACT_IDENTITY)

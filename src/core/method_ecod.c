@@ -29,7 +29,13 @@
  * it makes a row's score independent of the other rows scored with it.
  * New values beyond the training range get tail probability 1 / (n + 1),
  * just below the smallest any training row can have (1 / n), so that log
- * never sees 0.
+ * never sees 0, times exp(-d / s), d the distance beyond the range and s
+ * the feature's robust spread (interquartile range / 1.349, from the
+ * knots; 1 when it is 0).  Without that factor every value beyond the range
+ * scored alike: 1e300 in one column scored below the threshold, and rows
+ * far from the data formed a plateau of equal scores.  With it the term
+ * grows linearly with the distance, as the log-density of an exponential
+ * tail would.
  *
  * IDENTIFICATION
  *	  src/core/method_ecod.c
@@ -68,6 +74,7 @@ typedef struct Ecod
 	float	   *values;			/* dim x K knots, ascending per feature */
 	double	   *ranks;			/* K: the 0-based rank of each knot */
 	double	   *skewness;		/* dim: picks the tail of O_auto */
+	double	   *spread;			/* dim: robust spread, for beyond the range */
 	double	   *left;			/* scratch, dim: -log F_left per feature */
 	double	   *right;			/* scratch, dim: -log F_right per feature */
 } Ecod;
@@ -102,6 +109,7 @@ ecod_destroy(AnContext *ctx, void *state)
 	an_free(ctx, e->values);
 	an_free(ctx, e->ranks);
 	an_free(ctx, e->skewness);
+	an_free(ctx, e->spread);
 	an_free(ctx, e->left);
 	an_free(ctx, e->right);
 	an_free(ctx, e);
@@ -122,9 +130,10 @@ ecod_alloc(AnContext *ctx, int dim, int64_t n, int knots, Ecod **out)
 	e->values = an_alloc_array(ctx, (size_t) dim * knots, sizeof(float));
 	e->ranks = an_alloc_array(ctx, knots, sizeof(double));
 	e->skewness = an_alloc_array(ctx, dim, sizeof(double));
+	e->spread = an_alloc_array(ctx, dim, sizeof(double));
 	e->left = an_alloc_array(ctx, dim, sizeof(double));
 	e->right = an_alloc_array(ctx, dim, sizeof(double));
-	if (!e->values || !e->ranks || !e->skewness || !e->left || !e->right)
+	if (!e->values || !e->ranks || !e->skewness || !e->spread || !e->left || !e->right)
 	{
 		ecod_destroy(ctx, e);
 		return an_nomem(ctx);
@@ -198,8 +207,28 @@ count_ge(const Ecod *e, const float *v, float x)
 }
 
 /*
+ * The spread of each feature from its knots: interquartile range / 1.349
+ * (the standard deviation of a normal distribution), else the range / 4,
+ * else 1.  Derived, not stored: fit and decode both call it.
+ */
+static void
+ecod_spreads(Ecod *e)
+{
+	for (int j = 0; j < e->dim; j++)
+	{
+		const float *v = e->values + (size_t) j * e->knots;
+		int			k = e->knots;
+		double		iqr = (double) v[(3 * (k - 1)) / 4] - v[(k - 1) / 4];
+		double		range = (double) v[k - 1] - v[0];
+
+		e->spread[j] = iqr > 0.0 ? iqr / 1.349 : range > 0.0 ? range / 4.0 : 1.0;
+	}
+}
+
+/*
  * The tail terms of one row: left[j] = -log F_left(x_j) and right[j] =
- * -log F_right(x_j), tails floored at 1 / (n + 1).
+ * -log F_right(x_j), tails floored at 1 / (n + 1) within the range and
+ * decaying exponentially beyond it (see the file's header).
  */
 static void
 ecod_terms(const Ecod *e, const float *row, double *left, double *right)
@@ -215,6 +244,10 @@ ecod_terms(const Ecod *e, const float *row, double *left, double *right)
 
 		left[j] = -log(pl > floor_p ? pl : floor_p);
 		right[j] = -log(pr > floor_p ? pr : floor_p);
+		if (row[j] < v[0])
+			left[j] += ((double) v[0] - row[j]) / e->spread[j];
+		if (row[j] > v[e->knots - 1])
+			right[j] += ((double) row[j] - v[e->knots - 1]) / e->spread[j];
 	}
 }
 
@@ -343,6 +376,7 @@ ecod_fit(AnContext *ctx, const AnOptions *opts, const float *x, size_t n, int di
 		e->skewness[j] = column_skewness(col, n);
 	}
 	an_free(ctx, col);
+	ecod_spreads(e);
 	*state = e;
 	return AN_OK;
 }
@@ -421,6 +455,7 @@ ecod_decode(AnContext *ctx, const AnObject *obj, int dim, void **state)
 		ecod_destroy(ctx, e);
 		return st;
 	}
+	ecod_spreads(e);
 	*state = e;
 	return AN_OK;
 }

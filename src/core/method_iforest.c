@@ -12,6 +12,18 @@
  * unbuilt tree over the leaf's rows; the score is 2^(-E[h(x)] / c(psi)),
  * as scikit-learn's score_samples negated (higher = more anomalous).
  *
+ * A row beyond the training rows' range on a feature cannot be isolated by
+ * a tree grown without it: every threshold falls inside the range, so the
+ * row shares the leaf of the most extreme training rows, and a value of
+ * 1e300 in one column scored about 0.52, below the threshold.  Had the row
+ * been in the sample, a threshold drawn between the far end of the range
+ * and the row would have cut it off with probability (x - high) / (x - low)
+ * (for x above the range).  So at each split on such a feature the walk
+ * ends there with that probability, and the path length is the
+ * expectation: unchanged for rows within the range, shorter the further a
+ * row lies outside it.  The range is the training rows' (all of them, not
+ * the tree's sample), kept per feature in the document.
+ *
  * Layout: the nodes of all trees sit in three flat arrays, tree by tree.
  * Within a tree the root is node 0 and a split node's two children are
  * adjacent (left, then right) and come after it, so a walk only ever moves
@@ -52,6 +64,8 @@ typedef struct Iforest
 	int32_t    *feature;		/* split feature, or -1 for a leaf */
 	int32_t    *child;			/* left child (tree-local), or a leaf's size */
 	double	   *value;			/* a split's threshold (a float), or a leaf's c(size) */
+	float	   *low;			/* dim: the training rows' range per feature */
+	float	   *high;
 } Iforest;
 
 /* ---- options ---- */
@@ -139,6 +153,8 @@ if_destroy(AnContext *ctx, void *state)
 	an_free(ctx, f->feature);
 	an_free(ctx, f->child);
 	an_free(ctx, f->value);
+	an_free(ctx, f->low);
+	an_free(ctx, f->high);
 	an_free(ctx, f);
 }
 
@@ -159,7 +175,9 @@ if_alloc(AnContext *ctx, int dim, int n_trees, int psi, size_t capacity, Iforest
 	f->feature = an_alloc_array(ctx, capacity, sizeof(int32_t));
 	f->child = an_alloc_array(ctx, capacity, sizeof(int32_t));
 	f->value = an_alloc_array(ctx, capacity, sizeof(double));
-	if (!f->start || !f->feature || !f->child || !f->value)
+	f->low = an_alloc_array(ctx, dim, sizeof(float));
+	f->high = an_alloc_array(ctx, dim, sizeof(float));
+	if (!f->start || !f->feature || !f->child || !f->value || !f->low || !f->high)
 	{
 		if_destroy(ctx, f);
 		return an_nomem(ctx);
@@ -378,6 +396,14 @@ if_fit(AnContext *ctx, const AnOptions *opts, const float *x, size_t n, int dim,
 
 	for (size_t i = 0; i < n; i++)
 		perm[i] = (uint32_t) i;
+	for (int j = 0; j < dim; j++)
+		f->low[j] = f->high[j] = x[j];
+	for (size_t i = 1; i < n; i++)
+		for (int j = 0; j < dim; j++)
+		{
+			f->low[j] = fminf(f->low[j], x[i * dim + j]);
+			f->high[j] = fmaxf(f->high[j], x[i * dim + j]);
+		}
 	for (int t = 0; t < f->n_trees; t++)
 	{
 		if (an_check_interrupts(ctx))
@@ -404,20 +430,44 @@ if_fit(AnContext *ctx, const AnOptions *opts, const float *x, size_t n, int dim,
 
 /* ---- scoring ---- */
 
-/* the path length of row in one tree: edges walked plus the leaf's c(size) */
+/* the chance that a threshold between the range's far end and x cuts x off */
+static inline double
+cut_off(const Iforest *f, int j, double x)
+{
+	double		lo = f->low[j],
+				hi = f->high[j];
+
+	if (x > hi)
+		return (x - hi) / (x - lo);
+	if (x < lo)
+		return (lo - x) / (hi - x);
+	return 0.0;
+}
+
+/*
+ * The expected path length of row in one tree: edges walked plus the leaf's
+ * c(size), or, with the probability that an out-of-range value is cut off
+ * at a split on its feature, the edges to there plus one.
+ */
 static double
-path_length(const int32_t *feature, const int32_t *child, const double *value,
-			const float *row)
+path_length(const Iforest *f, const int32_t *feature, const int32_t *child,
+			const double *value, const float *row)
 {
 	size_t		i = 0;
 	int			edges = 0;
+	double		stay = 1.0,		/* probability the walk got this far */
+				h = 0.0;
 
 	while (feature[i] >= 0)
 	{
+		double		p = cut_off(f, feature[i], row[feature[i]]);
+
+		h += stay * p * (edges + 1);
+		stay *= 1.0 - p;
 		i = child[i] + (row[feature[i]] <= value[i] ? 0 : 1);
 		edges++;
 	}
-	return edges + value[i];
+	return h + stay * (edges + value[i]);
 }
 
 static void
@@ -432,7 +482,7 @@ if_score(void *state, const float *x, int n, double *out)
 		size_t		b = f->start[t];
 
 		for (int r = 0; r < n; r++)
-			out[r] += path_length(f->feature + b, f->child + b, f->value + b,
+			out[r] += path_length(f, f->feature + b, f->child + b, f->value + b,
 								  x + (size_t) r * f->dim);
 	}
 	for (int r = 0; r < n; r++)
@@ -504,7 +554,9 @@ if_encode(AnContext *ctx, const void *state, AnPacker *pk)
 	for (size_t i = 0; i < total; i++)
 		threshold[i] = f->feature[i] >= 0 ? (float) f->value[i] : 0.0f;
 
-	msgpack_pack_map(pk, 7);
+	msgpack_pack_map(pk, 9);
+	an_pack_key_floats(pk, "low", f->low, f->dim);
+	an_pack_key_floats(pk, "high", f->high, f->dim);
 	an_pack_key_int(pk, "n_trees", f->n_trees);
 	an_pack_key_int(pk, "sample_size", f->sample_size);
 	an_pack_key_int(pk, "max_depth", f->max_depth);
@@ -625,8 +677,18 @@ if_decode(AnContext *ctx, const AnObject *obj, int dim, void **state)
 		f->max_depth = (int) depth;
 		f->norm = if_norm(f->sample_size);
 		f->start = an_alloc_array(ctx, (size_t) n_trees + 1, sizeof(size_t));
-		st = f->start ? if_decode_trees(ctx, obj, f) : an_nomem(ctx);
+		f->low = an_alloc_array(ctx, dim, sizeof(float));
+		f->high = an_alloc_array(ctx, dim, sizeof(float));
+		st = f->start && f->low && f->high ? if_decode_trees(ctx, obj, f) : an_nomem(ctx);
 	}
+	if (st == AN_OK)
+		st = an_get_floats(ctx, obj, "low", f->low, dim);
+	if (st == AN_OK)
+		st = an_get_floats(ctx, obj, "high", f->high, dim);
+	for (int j = 0; st == AN_OK && j < dim; j++)
+		if (!(f->low[j] <= f->high[j]))
+			st = an_error(ctx, AN_ERR_CORRUPT,
+						  "corrupt model document: the isolation forest's range of dimension %d is empty", j);
 	if (st != AN_OK)
 	{
 		if_destroy(ctx, f);

@@ -559,7 +559,7 @@ ocnn_decode_fields(AnContext *ctx, const AnObject *obj, Ocnn *oc)
 	AN_TRY(an_get_bool(ctx, obj, "pretrained", &oc->pretrained));
 	if (oc->pretrained)
 	{
-		AN_TRY(an_get_mlp(ctx, obj, "encoder", oc->dim, false, AN_SCORE_BATCH,
+		AN_TRY(an_get_mlp(ctx, obj, "encoder", oc->dim, false, AN_DECODE_BATCH,
 						  &oc->encoder));
 		oc->code_dim = an_mlp_out_dim(&oc->encoder);
 	}
@@ -581,7 +581,7 @@ ocnn_decode_fields(AnContext *ctx, const AnObject *obj, Ocnn *oc)
 							"corrupt model document: field \"rbf_points\" is missing or not %lld x %d float32 values",
 							(long long) m, oc->code_dim);
 		oc->n_centers = (int) m;
-		AN_TRY(ocnn_alloc_map(ctx, oc, AN_SCORE_BATCH));
+		AN_TRY(ocnn_alloc_map(ctx, oc, AN_DECODE_BATCH));
 		AN_TRY(an_get_floats(ctx, obj, "rbf_points", oc->centers,
 							 (size_t) m * oc->code_dim));
 		AN_TRY(an_get_real(ctx, obj, "rbf_gamma", &oc->gamma));
@@ -595,7 +595,7 @@ ocnn_decode_fields(AnContext *ctx, const AnObject *obj, Ocnn *oc)
 						"corrupt model document: field \"rbf_points\" or \"rbf_gamma\" is present but \"rbf_centers\" is 0");
 
 	in = oc->n_centers > 0 ? oc->n_centers : oc->code_dim;
-	AN_TRY(an_get_mlp(ctx, obj, "network", in, false, AN_SCORE_BATCH, &oc->net));
+	AN_TRY(an_get_mlp(ctx, obj, "network", in, false, AN_DECODE_BATCH, &oc->net));
 	if (net->n_layers != 2 || net->bias || an_mlp_out_dim(net) != 1 ||
 		net->acts[0] != AN_ACT_SIGMOID || net->acts[1] != AN_ACT_IDENTITY)
 		return an_error(ctx, AN_ERR_CORRUPT,

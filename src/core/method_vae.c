@@ -382,20 +382,20 @@ vae_decode_fields(AnContext *ctx, const AnObject *obj, int dim, Vae *vae)
 	AN_TRY(an_get_int(ctx, obj, "latent", 1, 65536, &latent));
 	vae->latent = (int) latent;
 
-	AN_TRY(an_get_mlp(ctx, obj, "encoder", dim, false, AN_SCORE_BATCH, &vae->encoder));
+	AN_TRY(an_get_mlp(ctx, obj, "encoder", dim, false, AN_DECODE_BATCH, &vae->encoder));
 	if (an_mlp_out_dim(&vae->encoder) != 2 * vae->latent ||
 		vae->encoder.acts[vae->encoder.n_layers - 1] != AN_ACT_IDENTITY)
 		return an_error(ctx, AN_ERR_CORRUPT,
 						"corrupt model document: the VAE encoder's output is not %d linear units",
 						2 * vae->latent);
-	AN_TRY(an_get_mlp(ctx, obj, "decoder", vae->latent, false, AN_SCORE_BATCH,
+	AN_TRY(an_get_mlp(ctx, obj, "decoder", vae->latent, false, AN_DECODE_BATCH,
 					  &vae->decoder));
 	if (an_mlp_out_dim(&vae->decoder) != dim ||
 		vae->decoder.acts[vae->decoder.n_layers - 1] != AN_ACT_IDENTITY)
 		return an_error(ctx, AN_ERR_CORRUPT,
 						"corrupt model document: the VAE decoder's output is not %d linear units",
 						dim);
-	return vae_alloc_work(ctx, vae, AN_SCORE_BATCH, false);
+	return vae_alloc_work(ctx, vae, AN_DECODE_BATCH, false);
 }
 
 static AnStatus

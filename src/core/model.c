@@ -18,42 +18,102 @@
 
 #include "anomaly/model.h"
 
+static int
+score_rows(const AnModel *model)
+{
+	return model->score_rows > 0 ? model->score_rows : AN_SCORE_BATCH;
+}
+
 AnStatus
 an_model_ready(AnContext *ctx, AnModel *model)
 {
 	if (!model->scratch)
-		model->scratch = an_alloc_array(ctx, (size_t) AN_SCORE_BATCH * model->spec.dim,
+		model->scratch = an_alloc_array(ctx, (size_t) score_rows(model) * model->spec.dim,
 										sizeof(float));
 	return model->scratch ? AN_OK : an_nomem(ctx);
 }
 
-void
-an_model_score_scaled(AnModel *model, const float *x, size_t n, double *out)
+/*
+ * A non-finite score never passes as normal: NaN compares false with any
+ * threshold, so it would evade "score > threshold".  It becomes +Infinity.
+ */
+static void
+finite_or_worst(double *out, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if (!isfinite(out[k]))
+			out[k] = INFINITY;
+}
+
+/* the method's scores of n scaled rows, as they come (training needs them) */
+static void
+score_scaled_as_is(AnModel *model, const float *x, size_t n, double *out)
 {
 	int			dim = model->spec.dim;
+	int			rows = score_rows(model);
 
-	for (size_t i = 0; i < n; i += AN_SCORE_BATCH)
+	for (size_t i = 0; i < n; i += rows)
 	{
-		int			m = (int) (n - i < AN_SCORE_BATCH ? n - i : AN_SCORE_BATCH);
+		int			m = (int) (n - i < (size_t) rows ? n - i : (size_t) rows);
 
 		model->method->score(model->state, x + i * dim, m, out + i);
 	}
 }
 
 void
+an_model_score_scaled(AnModel *model, const float *x, size_t n, double *out)
+{
+	score_scaled_as_is(model, x, n, out);
+	finite_or_worst(out, n);
+}
+
+void
 an_model_score_raw(AnModel *model, const double *raw, size_t n, double *out)
 {
 	int			dim = model->spec.dim;
+	int			rows = score_rows(model);
 
-	for (size_t i = 0; i < n; i += AN_SCORE_BATCH)
+	for (size_t i = 0; i < n; i += rows)
 	{
-		int			m = (int) (n - i < AN_SCORE_BATCH ? n - i : AN_SCORE_BATCH);
+		int			m = (int) (n - i < (size_t) rows ? n - i : (size_t) rows);
 
 		for (int k = 0; k < m; k++)
 			an_scaler_apply(&model->scaler, raw + (i + k) * dim,
 							model->scratch + (size_t) k * dim);
 		model->method->score(model->state, model->scratch, m, out + i);
+		finite_or_worst(out + i, m);
 	}
+}
+
+/*
+ * The scores of every training row, in blocks, with an interrupt check
+ * between blocks: on a large table this is seconds of work.
+ */
+static AnStatus
+score_scaled_checked(AnContext *ctx, AnModel *model, const float *x, size_t n,
+					 double *out)
+{
+	int			dim = model->spec.dim;
+	size_t		block = (size_t) score_rows(model) * 64;
+
+	for (size_t i = 0; i < n; i += block)
+	{
+		if (an_check_interrupts(ctx))
+			return an_error(ctx, AN_ERR_INTERRUPTED, "training was interrupted");
+		score_scaled_as_is(model, x + i * dim, n - i < block ? n - i : block, out + i);
+	}
+	return AN_OK;
+}
+
+/* an allocation refused by the memory budget is reported as the budget's */
+static AnStatus
+over_budget(AnContext *ctx, AnStatus st)
+{
+	if (st == AN_ERR_NOMEM && ctx->mem_exceeded)
+		return an_error(ctx, AN_ERR_INVALID,
+						"training needs more memory than its budget of %zu kB: lower \"batch_size\", \"hidden\" or \"max_rows\"",
+						ctx->mem_limit / 1024);
+	return st;
 }
 
 AnStatus
@@ -64,19 +124,45 @@ an_model_fit(AnContext *ctx, AnModel *model, const AnOptions *opts,
 	AnRng		rng;
 	AnTrainResult result;
 	double	   *scores;
+	AnStatus	st;
 
+	if (n < AN_MIN_TRAIN_ROWS)
+		return an_error(ctx, AN_ERR_INVALID, "training needs at least %d rows, got %zu",
+						AN_MIN_TRAIN_ROWS, n);
+	/* an overflowing scaler would make every score meaningless */
+	{
+		int			bad = an_scaler_bad_dim(&model->scaler);
+
+		if (bad >= 0)
+			return an_error(ctx, AN_ERR_NUMERIC,
+							"the values of input dimension %d are too large to scale (beyond %g)",
+							bad, AN_MAX_SCALER_VALUE);
+	}
 	an_rng_seed(&rng, opts->seed);
 	model->method = opts->method;
+	/*
+	 * Blocks of the size a decoded model uses, for the threshold as for
+	 * every later score: BLAS results depend on the block size in the last
+	 * bits, and the trained model must score exactly as its document does.
+	 */
+	model->score_rows = AN_DECODE_BATCH;
 	model->seed = opts->seed;
 	model->contamination = opts->contamination;
 
-	AN_TRY(an_method_train(ctx, opts, x, n, dim, &rng, &model->state, &result));
+	st = an_method_train(ctx, opts, x, n, dim, &rng, &model->state, &result);
+	if (st != AN_OK)
+		return over_budget(ctx, st);
 
 	/* threshold and calibration quantiles from the scores of every row */
 	scores = an_alloc_array(ctx, n, sizeof(double));
 	if (!scores)
-		return an_nomem(ctx);
-	an_model_score_scaled(model, x, n, scores);
+		return over_budget(ctx, an_nomem(ctx));
+	st = score_scaled_checked(ctx, model, x, n, scores);
+	if (st != AN_OK)
+	{
+		an_free(ctx, scores);
+		return st;
+	}
 	for (size_t i = 0; i < n; i++)
 	{
 		if (!isfinite(scores[i]))
@@ -96,7 +182,7 @@ an_model_fit(AnContext *ctx, AnModel *model, const AnOptions *opts,
 	model->trained_rows = (int64_t) n;
 	model->epochs_run = result.epochs_run;
 	model->loss = result.loss;
-	return an_model_ready(ctx, model);
+	return over_budget(ctx, an_model_ready(ctx, model));
 }
 
 void
@@ -302,9 +388,14 @@ decode_document(AnContext *ctx, const AnObject *doc, AnModel *model)
 	}
 	AN_TRY(an_get_reals(ctx, scaler, "offset", model->scaler.offset, model->spec.dim));
 	AN_TRY(an_get_reals(ctx, scaler, "scale", model->scaler.scale, model->spec.dim));
-	for (int j = 0; j < model->spec.dim; j++)
-		if (model->scaler.scale[j] == 0.0)
-			return an_error(ctx, AN_ERR_CORRUPT, "corrupt model document: a scale is zero");
+	{
+		int			bad = an_scaler_bad_dim(&model->scaler);
+
+		if (bad >= 0)
+			return an_error(ctx, AN_ERR_CORRUPT,
+							"corrupt model document: the scaler's offset or scale of dimension %d is out of range",
+							bad);
+	}
 
 	AN_TRY(an_get_map(ctx, doc, "state", &state));
 	AN_TRY(model->method->decode(ctx, state, model->spec.dim, &model->state));
@@ -312,6 +403,9 @@ decode_document(AnContext *ctx, const AnObject *doc, AnModel *model)
 	AN_TRY(an_get_real(ctx, doc, "threshold", &model->threshold));
 	AN_TRY(an_get_real(ctx, doc, "contamination", &model->contamination));
 	AN_TRY(an_get_reals(ctx, doc, "score_quantiles", model->quantiles, AN_N_QUANTILES));
+	if (!(model->contamination > 0.0 && model->contamination <= 0.5))
+		return an_error(ctx, AN_ERR_CORRUPT,
+						"corrupt model document: field \"contamination\" is not in (0, 0.5]");
 
 	AN_TRY(an_get_map(ctx, doc, "training", &training));
 	AN_TRY(an_get_int(ctx, training, "rows", 0, INT64_MAX, &model->trained_rows));
@@ -329,6 +423,46 @@ decode_document(AnContext *ctx, const AnObject *doc, AnModel *model)
 	return an_model_ready(ctx, model);
 }
 
+/*
+ * The allocator a document is decoded with: it passes every allocation to
+ * the caller's, once it has checked that the running total stays within
+ * the budget.  Whatever a method's decoder allocates, present or future,
+ * counts, so a small document cannot make every backend that scores it
+ * allocate gigabytes.
+ */
+typedef struct DecodeBudget
+{
+	AnContext  *outer;
+	size_t		used;
+	size_t		limit;
+	bool		exceeded;
+} DecodeBudget;
+
+static void *
+budget_alloc(void *arg, size_t size)
+{
+	DecodeBudget *b = arg;
+	void	   *p;
+
+	if (size > b->limit - b->used)
+	{
+		b->exceeded = true;
+		return NULL;
+	}
+	p = b->outer->alloc(b->outer->arg, size);
+	if (p)
+		b->used += size;
+	return p;
+}
+
+static void
+budget_free(void *arg, void *ptr)
+{
+	DecodeBudget *b = arg;
+
+	b->outer->free(b->outer->arg, ptr);
+}
+
 AnStatus
 an_model_decode(AnContext *ctx, const char *data, size_t len, AnModel *model)
 {
@@ -336,10 +470,23 @@ an_model_decode(AnContext *ctx, const char *data, size_t len, AnModel *model)
 	msgpack_unpack_return ret;
 	size_t		offset = 0;
 	AnStatus	st;
+	AnContext	inner;
+	DecodeBudget budget;
 
 	memset(model, 0, sizeof(*model));
+	model->score_rows = AN_DECODE_BATCH;
 	/* before msgpack-c allocates what the headers claim, check they fit */
 	AN_TRY(an_msgpack_check(ctx, data, len));
+
+	memset(&budget, 0, sizeof(budget));
+	budget.outer = ctx;
+	budget.limit = AN_DECODE_FIXED_BYTES +
+		(len < SIZE_MAX / 8 ? len * AN_DECODE_BYTES_PER_DOC_BYTE : SIZE_MAX / 2);
+	memset(&inner, 0, sizeof(inner));
+	inner.alloc = budget_alloc;
+	inner.free = budget_free;
+	inner.arg = &budget;
+
 	msgpack_unpacked_init(&msg);
 	ret = msgpack_unpack_next(&msg, data, len, &offset);
 	if (ret != MSGPACK_UNPACK_SUCCESS)
@@ -351,7 +498,15 @@ an_model_decode(AnContext *ctx, const char *data, size_t len, AnModel *model)
 		st = an_error(ctx, AN_ERR_CORRUPT,
 					  "corrupt model document: %zu trailing bytes", len - offset);
 	else
-		st = decode_document(ctx, &msg.data, model);
+	{
+		st = decode_document(&inner, &msg.data, model);
+		if (st != AN_OK && budget.exceeded)
+			st = an_error(ctx, AN_ERR_CORRUPT,
+						  "model document of %zu bytes would need more than %zu bytes of memory once decoded",
+						  len, budget.limit);
+		else if (st != AN_OK)
+			memcpy(ctx->errmsg, inner.errmsg, sizeof(ctx->errmsg));
+	}
 	msgpack_unpacked_destroy(&msg);
 	if (st != AN_OK)
 		an_model_free(ctx, model);

@@ -66,11 +66,17 @@ an_scaler_free(AnContext *ctx, AnScaler *scaler)
 	scaler->offset = scaler->scale = NULL;
 }
 
-/* a spread too small to divide by is treated as a constant column */
+/*
+ * A spread too small to divide by is treated as a constant column.  A
+ * non-finite one (values so large that their squares overflow) is kept,
+ * for an_scaler_bad_dim to report.
+ */
 static double
 usable_spread(double s)
 {
-	return (isfinite(s) && s > 1e-12) ? s : 1.0;
+	if (!isfinite(s))
+		return s;
+	return s > AN_MIN_SCALE ? s : 1.0;
 }
 
 /*
@@ -154,11 +160,44 @@ an_scaler_fit(AnContext *ctx, AnScaler *scaler, AnScalerKind kind,
 	return AN_OK;
 }
 
+int
+an_scaler_bad_dim(const AnScaler *scaler)
+{
+	for (int j = 0; j < scaler->dim; j++)
+	{
+		double		o = scaler->offset[j];
+		double		s = scaler->scale[j];
+
+		/* written so that NaN fails every test */
+		if (!(fabs(o) <= AN_MAX_SCALER_VALUE) ||
+			!(s >= AN_MIN_SCALE && s <= AN_MAX_SCALER_VALUE))
+			return j;
+	}
+	return -1;
+}
+
+/*
+ * (x - offset) / scale in double precision, clamped before the conversion
+ * to float: 1e300 becomes AN_MAX_SCALED, not Infinity, and NaN (which a
+ * host should not pass) the upper bound, the most anomalous value.
+ */
+static inline float
+scale_value(double x, double offset, double scale)
+{
+	double		z = (x - offset) / scale;
+
+	if (!(z <= AN_MAX_SCALED))
+		z = AN_MAX_SCALED;
+	else if (z < -AN_MAX_SCALED)
+		z = -AN_MAX_SCALED;
+	return (float) z;
+}
+
 void
 an_scaler_apply(const AnScaler *scaler, const double *raw, float *out)
 {
 	for (int j = 0; j < scaler->dim; j++)
-		out[j] = (float) ((raw[j] - scaler->offset[j]) / scaler->scale[j]);
+		out[j] = scale_value(raw[j], scaler->offset[j], scaler->scale[j]);
 }
 
 float *
@@ -181,7 +220,7 @@ an_scaler_apply_compact(const AnScaler *scaler, double *buf, size_t n)
 			float		f;
 
 			memcpy(&x, bytes + k * sizeof(double), sizeof(double));
-			f = (float) ((x - scaler->offset[j]) / scaler->scale[j]);
+			f = scale_value(x, scaler->offset[j], scaler->scale[j]);
 			memcpy(bytes + k * sizeof(float), &f, sizeof(float));
 		}
 	return (float *) buf;

@@ -33,6 +33,7 @@ static const struct config_enum_entry progress_options[] = {
 	{"off", ANOMALY_PROGRESS_OFF, false},
 	{NULL, 0, false}
 };
+int			anomaly_max_training_threads = 4;
 
 void		_PG_init(void);
 
@@ -63,5 +64,17 @@ _PG_init(void)
 							 ANOMALY_PROGRESS_NOTICE, progress_options,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
+
+	/*
+	 * A training's BLAS threads compete with every other backend for the
+	 * machine's cores: the administrator bounds what a user may ask for.
+	 */
+	DefineCustomIntVariable("anomaly.max_training_threads",
+							"Most BLAS threads a training may use, whatever anomaly.training_threads asks.",
+							NULL,
+							&anomaly_max_training_threads,
+							4, 1, 64,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("anomaly");
 }

@@ -31,7 +31,10 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
+#include "storage/itemptr.h"
+#include "storage/lmgr.h"
 #include "miscadmin.h"
 #include "storage/itemptr.h"
 #include "utils/acl.h"
@@ -262,11 +265,16 @@ anomaly_catalog_models_row(const char *name, int32 version)
 void
 anomaly_lock_name(const char *name)
 {
-	Oid			types[1] = {TEXTOID};
-	Datum		args[1] = {CStringGetTextDatum(name)};
-
-	anomaly_spi_exec("SELECT pg_catalog.pg_advisory_xact_lock(1634625900, pg_catalog.hashtext($1))",
-					 1, types, args, SPI_OK_SELECT);
+	/*
+	 * Not an advisory lock: any role can take any advisory key and stall
+	 * everyone's model creation.  An object lock on (the catalog table, a
+	 * hash of the name) is one no SQL statement can take, and only writers
+	 * of the same name (or a colliding hash) wait for each other.
+	 */
+	LockDatabaseObject(get_relname_relid("model_versions",
+										 get_namespace_oid("anomaly", false)),
+					   hash_bytes((const unsigned char *) name, strlen(name)),
+					   0, ExclusiveLock);
 }
 
 Oid

@@ -68,6 +68,31 @@ anomaly_feature_names(AnContext *ctx, const AnFeatureSpec *spec)
 	return construct_array(names, spec->dim, TEXTOID, -1, false, TYPALIGN_INT);
 }
 
+/*
+ * Values so large that their mean or spread overflows (beyond 1e100) would
+ * make every score meaningless: refuse them, naming the column.
+ */
+static void
+check_scaler(const AnModel *model)
+{
+	int			bad = an_scaler_bad_dim(&model->scaler);
+
+	if (bad < 0)
+		return;
+	for (int i = 0; i < model->spec.n_features; i++)
+	{
+		const AnFeature *f = &model->spec.features[i];
+
+		if (bad >= f->offset && bad < f->offset + f->width)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("column \"%s\" has values too large to scale", f->name),
+					 errdetail("Its mean or spread is beyond %g.", AN_MAX_SCALER_VALUE),
+					 errhint("Rescale the column in a source query, or add it to exclude.")));
+	}
+	elog(ERROR, "input dimension %d is out of range", bad);
+}
+
 /* train with the GUC's thread count, back to one thread whatever happens */
 static AnStatus
 fit_with_threads(AnContext *ctx, AnModel *model, const AnOptions *opts,
@@ -75,10 +100,16 @@ fit_with_threads(AnContext *ctx, AnModel *model, const AnOptions *opts,
 {
 	volatile AnStatus st = AN_OK;
 
+	int			threads = Min(anomaly_training_threads, anomaly_max_training_threads);
+
+	if (threads < anomaly_training_threads)
+		ereport(WARNING,
+				(errmsg("anomaly.training_threads is %d, but anomaly.max_training_threads allows %d: training with %d",
+						anomaly_training_threads, anomaly_max_training_threads, threads)));
 	anomaly_blas_ensure();
 	PG_TRY();
 	{
-		an_blas_set_threads(anomaly_training_threads);
+		an_blas_set_threads(threads);
 		st = an_model_fit(ctx, model, opts, x, n);
 	}
 	PG_FINALLY();
@@ -144,6 +175,8 @@ anomaly_train(const AnomalyTrainRequest *req)
 	train_cxt = AllocSetContextCreate(CurrentMemoryContext, "anomaly training",
 									  ALLOCSET_DEFAULT_SIZES);
 	anomaly_context_init(&ctx, train_cxt);
+	/* rows, categories, network, optimiser and workspaces, all together */
+	anomaly_context_set_budget(&ctx, (size_t) maintenance_work_mem * 1024);
 
 	st = an_options_init(&ctx, &opts, method);
 	if (st != AN_OK)
@@ -177,6 +210,7 @@ anomaly_train(const AnomalyTrainRequest *req)
 					   fit_dim);
 	if (st != AN_OK)
 		anomaly_core_error(&ctx, st);
+	check_scaler(&model);
 	x = an_scaler_apply_compact(&model.scaler, set.raw, set.n);
 
 	st = fit_with_threads(&ctx, &model, &opts, x, set.n);

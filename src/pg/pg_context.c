@@ -82,6 +82,20 @@ pg_progress(void *arg, const AnEpochReport *r)
 						r->improved ? " (best)" : "", r->rows_per_second, eta)));
 }
 
+/* what the context and its children hold, freed chunks included */
+static size_t
+pg_mem_used(void *arg)
+{
+	return MemoryContextMemAllocated((MemoryContext) arg, true);
+}
+
+void
+anomaly_context_set_budget(AnContext *ctx, size_t bytes)
+{
+	ctx->mem_used = pg_mem_used;
+	ctx->mem_limit = bytes;
+}
+
 void
 anomaly_context_init(AnContext *ctx, MemoryContext mcxt)
 {
@@ -98,6 +112,14 @@ void
 anomaly_core_error(AnContext *ctx, AnStatus status)
 {
 	int			code;
+
+	/* the training's memory budget, not the machine, ran out */
+	if (ctx->mem_exceeded && (status == AN_ERR_NOMEM || status == AN_ERR_INVALID))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("training needs more memory than maintenance_work_mem (%zu kB)",
+						ctx->mem_limit / 1024),
+				 errhint("Lower the \"batch_size\", \"hidden\" or \"max_rows\" option, or raise maintenance_work_mem.")));
 
 	switch (status)
 	{

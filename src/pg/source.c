@@ -9,8 +9,14 @@
  * calling user.  Every column not excluded becomes a feature: numbers and
  * booleans one dimension each, text and enums one-hot over their most
  * frequent values plus an "other" slot.  Rows beyond max_rows, or beyond
- * what maintenance_work_mem holds, are sampled uniformly (reservoir
- * sampling), while category counts still see every row.
+ * half of maintenance_work_mem, are sampled uniformly (reservoir
+ * sampling), while category counts still see every row.  The category
+ * dictionaries may use an eighth of maintenance_work_mem: once they are
+ * full, values not seen before count as "other".  The rest is left to the
+ * network, its optimiser and workspaces (anomaly_context_set_budget).
+ *
+ * The source runs with the transaction marked read-only, so that a
+ * volatile function called by it cannot write either.
  *
  * IDENTIFICATION
  *	  src/pg/source.c
@@ -22,6 +28,7 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
@@ -144,15 +151,38 @@ category_match(const void *a, const void *b, Size keysize)
 	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-static int
-category_code(SourceColumn *col, const char *value, MemoryContext data_cxt)
+/* what the dictionaries may hold, and what they hold */
+typedef struct DictBudget
 {
-	CategoryEntry *entry;
-	bool		found;
+	size_t		limit;
+	size_t		used;
+	bool		full;			/* a new value was counted as "other" */
+} DictBudget;
 
-	entry = hash_search(col->dict, &value, HASH_ENTER, &found);
-	if (!found)
+/* a value's bytes in a dictionary: the string, its entry, its code slots */
+#define CATEGORY_OVERHEAD	(sizeof(CategoryEntry) + 64 + sizeof(char *) + sizeof(int64))
+
+/*
+ * The code of value in col's dictionary, entered if new; -1 ("other", as
+ * NULL) for a new value once the dictionaries have used their budget.
+ */
+static int
+category_code(SourceColumn *col, const char *value, MemoryContext data_cxt,
+			  DictBudget *budget)
+{
+	CategoryEntry *entry = hash_search(col->dict, &value, HASH_FIND, NULL);
+
+	if (entry == NULL)
 	{
+		size_t		cost = strlen(value) + 1 + CATEGORY_OVERHEAD;
+
+		if (budget->used + cost > budget->limit)
+		{
+			budget->full = true;
+			return -1;
+		}
+		budget->used += cost;
+		entry = hash_search(col->dict, &value, HASH_ENTER, NULL);
 		entry->value = MemoryContextStrdup(data_cxt, value);
 		if (col->n_codes == col->codes_cap)
 		{
@@ -323,13 +353,23 @@ category_order(const void *a, const void *b)
 	return strcmp(sort_column->code_values[x], sort_column->code_values[y]);
 }
 
+/* a column without a value carries nothing to learn: name it */
+static void
+all_null_error(const char *column)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+			 errmsg("column \"%s\" is NULL in every training row", column),
+			 errhint("Add it to exclude.")));
+}
+
 /*
  * The spec from the columns; slot_of_code[i][code] receives the one-hot
  * slot of each category code of categorical column i.
  */
 static void
 build_spec(AnContext *ctx, SourceColumn *cols, int ncols, const double *rows, size_t n,
-		   int max_categories, AnFeatureSpec *spec, int **slot_of_code)
+		   int max_categories, bool dict_full, AnFeatureSpec *spec, int **slot_of_code)
 {
 	AnStatus	st;
 
@@ -360,7 +400,9 @@ build_spec(AnContext *ctx, SourceColumn *cols, int ncols, const double *rows, si
 					count++;
 				}
 			}
-			f->fill = count ? sum / (double) count : 0.0;
+			if (count == 0)
+				all_null_error(col->name);
+			f->fill = sum / (double) count;
 		}
 		else
 		{
@@ -368,6 +410,8 @@ build_spec(AnContext *ctx, SourceColumn *cols, int ncols, const double *rows, si
 			int			kept = Min(col->n_codes, max_categories);
 
 			f->kind = AN_FEATURE_CATEGORICAL;
+			if (col->n_codes == 0 && !dict_full)
+				all_null_error(col->name);
 			for (int c = 0; c < col->n_codes; c++)
 				order[c] = c;
 			sort_column = col;
@@ -421,16 +465,29 @@ encode_rows(const AnFeatureSpec *spec, const double *rows, size_t n, int ncols,
 
 /* ---- loading ---- */
 
+/*
+ * Rows that fit in half of maintenance_work_mem: the column buffer plus
+ * the encoded rows, in doubles.
+ */
 static size_t
 row_budget(const AnOptions *opts, SourceColumn *cols, int ncols)
 {
-	/* the column buffer plus the encoded rows, in doubles */
 	double		per_row = 0;
-	double		budget = (double) maintenance_work_mem * 1024.0;
+	double		budget = (double) maintenance_work_mem * 1024.0 / 2;
+	double		rows;
 
 	for (int i = 0; i < ncols; i++)
 		per_row += 8.0 * (1 + (cols[i].cls == ANOMALY_TYPE_TEXT ? opts->max_categories + 1 : 1));
-	return (size_t) Min((double) opts->max_rows, Max(1000.0, budget / per_row));
+	rows = Min((double) opts->max_rows, floor(budget / per_row));
+	if (rows < AN_MIN_TRAIN_ROWS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("maintenance_work_mem (%d kB) cannot hold %d encoded rows of this source",
+						maintenance_work_mem, AN_MIN_TRAIN_ROWS),
+				 errdetail("A row takes %.0f bytes while it is loaded and encoded, and rows may use half of maintenance_work_mem.",
+						   per_row),
+				 errhint("Lower the \"max_categories\" option, exclude columns, or raise maintenance_work_mem.")));
+	return (size_t) rows;
 }
 
 /*
@@ -445,6 +502,7 @@ typedef struct SourceReceiver
 	List	   *keep;
 	MemoryContext data_cxt;		/* what outlives the query */
 	MemoryContext row_cxt;		/* per-row scratch, reset now and then */
+	DictBudget	dict;
 	SourceColumn *cols;
 	int			ncols;
 	double	   *rows;			/* up to cap rows of ncols values */
@@ -518,7 +576,7 @@ source_receive(TupleTableSlot *slot, DestReceiver *self)
 		if (col->cls == ANOMALY_TYPE_TEXT)
 			x = isnull ? -1.0
 				: (double) category_code(col, anomaly_datum_to_category(value, col->basetype),
-										 r->data_cxt);
+										 r->data_cxt, &r->dict);
 		else if (dst == NULL)
 			continue;
 		else
@@ -569,6 +627,7 @@ anomaly_load_training_set(AnContext *ctx, const char *source, ArrayType *exclude
 	r.row_cxt = AllocSetContextCreate(CurrentMemoryContext, "anomaly source row",
 									  ALLOCSET_DEFAULT_SIZES);
 	an_rng_seed(&r.rng, opts->seed ^ UINT64_C(0x5DEECE66D));
+	r.dict.limit = (size_t) maintenance_work_mem * 1024 / 8;
 	query = source_query(source);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -587,9 +646,30 @@ anomaly_load_training_set(AnContext *ctx, const char *source, ArrayType *exclude
 	memset(&exec, 0, sizeof(exec));
 	exec.read_only = true;
 	exec.dest = &r.pub;
-	/* a receiver of kind DestNone makes SPI report SPI_OK_UTILITY */
-	if (SPI_execute_plan_extended(plan, &exec) < 0)
-		elog(ERROR, "anomaly: the source query failed");
+
+	/*
+	 * The plan check above sees only the top-level statement: a volatile
+	 * function called by the source could still write.  Running the source
+	 * in a read-only transaction state stops that too ("cannot execute
+	 * INSERT in a read-only transaction"); the state is restored whatever
+	 * happens, and the catalog is written only after training.
+	 */
+	{
+		bool		was_read_only = XactReadOnly;
+
+		XactReadOnly = true;
+		PG_TRY();
+		{
+			/* a receiver of kind DestNone makes SPI report SPI_OK_UTILITY */
+			if (SPI_execute_plan_extended(plan, &exec) < 0)
+				elog(ERROR, "anomaly: the source query failed");
+		}
+		PG_FINALLY();
+		{
+			XactReadOnly = was_read_only;
+		}
+		PG_END_TRY();
+	}
 	SPI_finish();
 	MemoryContextDelete(r.row_cxt);
 
@@ -604,6 +684,15 @@ anomaly_load_training_set(AnContext *ctx, const char *source, ArrayType *exclude
 				 errmsg("the source returned no rows to train on")));
 
 	set->rows_seen = seen;
+	if (set->n < AN_MIN_TRAIN_ROWS)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA),
+				 errmsg("the source returned " INT64_FORMAT " row, and training needs at least %d",
+						seen, AN_MIN_TRAIN_ROWS)));
+	if (r.dict.full)
+		ereport(NOTICE,
+				(errmsg("the category dictionaries reached an eighth of maintenance_work_mem: values first seen after that count as \"other\""),
+				 errhint("Raise maintenance_work_mem for exact category counts.")));
 	if ((size_t) seen > set->n && anomaly_progress_notice())
 		ereport(NOTICE,
 				(errmsg("training on a random sample of %zu of the source's " INT64_FORMAT " rows",
@@ -611,7 +700,8 @@ anomaly_load_training_set(AnContext *ctx, const char *source, ArrayType *exclude
 				 errhint("The sample is bounded by the max_rows option and by maintenance_work_mem.")));
 
 	slot_of_code = palloc0(sizeof(int *) * ncols);
-	build_spec(ctx, cols, ncols, rows, set->n, opts->max_categories, &set->spec, slot_of_code);
+	build_spec(ctx, cols, ncols, rows, set->n, opts->max_categories, r.dict.full,
+			   &set->spec, slot_of_code);
 
 	if (set->spec.dim == ncols)
 	{

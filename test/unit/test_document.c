@@ -401,7 +401,7 @@ UNIT_TEST(document_rejects_inconsistent_shapes)
 	/* a zero scale */
 	at = find_key(data, len, "scale", 0);
 	REQUIRE(at > 0);
-	expect_corrupt(data, len, at + 1, zero64, 9, "scale is zero", __LINE__);
+	expect_corrupt(data, len, at + 1, zero64, 9, "offset or scale of dimension 0 is out of range", __LINE__);
 	/* a category that is not a string */
 	for (int nth = 0;; nth++)
 	{

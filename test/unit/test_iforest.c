@@ -118,7 +118,18 @@ decode_hand(AnContext *ctx, const HandForest *h, int dim, void **state)
 
 	an_buffer_init(&buf, ctx);
 	an_packer_init(&pk, &buf);
-	msgpack_pack_map(&pk, 7);
+	float		low[8],
+				high[8];
+
+	/* a range wide enough that no probe is beyond it */
+	for (int j = 0; j < dim && j < 8; j++)
+	{
+		low[j] = -1000.0f;
+		high[j] = 1000.0f;
+	}
+	msgpack_pack_map(&pk, 9);
+	an_pack_key_floats(&pk, "low", low, dim);
+	an_pack_key_floats(&pk, "high", high, dim);
 	an_pack_key_int(&pk, "n_trees", h->n_trees);
 	an_pack_key_int(&pk, "sample_size", h->sample_size);
 	an_pack_key_int(&pk, "max_depth", 3);

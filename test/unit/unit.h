@@ -97,6 +97,7 @@ typedef struct UnitAlloc
 {
 	long		outstanding;	/* allocations not yet freed */
 	size_t		bytes;			/* bytes not yet freed */
+	size_t		peak_bytes;		/* the most bytes outstanding at once */
 	long		n_allocs;		/* allocations attempted so far */
 	long		fail_at;		/* make allocation number fail_at fail (0: none) */
 	long		n_failed;		/* allocations refused */

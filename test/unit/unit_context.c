@@ -59,6 +59,8 @@ counting_alloc(void *arg, size_t size)
 	block->h.size = size;
 	counter->outstanding++;
 	counter->bytes += size;
+	if (counter->bytes > counter->peak_bytes)
+		counter->peak_bytes = counter->bytes;
 	return block + 1;
 }
 
