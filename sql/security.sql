@@ -6,11 +6,12 @@ CREATE TABLE sec AS
 SELECT i AS id, sin(i * 0.1) AS a, cos(i * 0.1) AS b FROM generate_series(1, 500) i;
 
 -- the network, its optimiser and workspaces must fit in maintenance_work_mem
+-- (one network: the default ensemble's forest alone takes most of 1MB)
 SET maintenance_work_mem = '1MB';
-SELECT anomaly_create_model('sec_big', 'sec', exclude => '{id}',
+SELECT anomaly_create_model('sec_big', 'sec', method => 'autoencoder', exclude => '{id}',
     options => '{"hidden": [1024, 1024], "batch_size": 4096, "epochs": 1}');
 -- what fits is trained as before
-SELECT trained_rows FROM anomaly_create_model('sec_small', 'sec', exclude => '{id}',
+SELECT trained_rows FROM anomaly_create_model('sec_small', 'sec', method => 'autoencoder', exclude => '{id}',
     options => '{"epochs": 1, "seed": 1}');
 -- rows too wide for even two rows in half of maintenance_work_mem
 DO $$ BEGIN

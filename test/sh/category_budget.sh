@@ -18,7 +18,7 @@ SQL
 
 out=$(psql -X -At -v ON_ERROR_STOP=1 2>&1 <<'SQL'
 SET maintenance_work_mem = '1MB';
-SELECT 'features ' || array_length(features, 1) FROM anomaly_create_model('cb_model', 'cb_src',
+SELECT 'features ' || array_length(features, 1) FROM anomaly_create_model('cb_model', 'cb_src', method => 'autoencoder',
     options => '{"epochs": 1, "max_categories": 5}');
 SELECT anomaly_drop_model('cb_model');
 SQL
