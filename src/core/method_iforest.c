@@ -53,6 +53,19 @@ typedef struct IforestOptions
 	int			max_depth;		/* 0 = ceil(log2(psi)) */
 } IforestOptions;
 
+/*
+ * A node as scoring walks it: the three arrays below, interleaved, so that
+ * a step of the walk touches one cache line instead of three (a forest of
+ * 100 trees is about 800 kB, more than the L2 cache; scoring one row took
+ * 5.8 us with the separate arrays).
+ */
+typedef struct IfNode
+{
+	double		value;			/* threshold (a float), or a leaf's c(size) */
+	int32_t		feature;		/* -1 for a leaf */
+	int32_t		child;			/* left child, tree-local */
+} IfNode;
+
 typedef struct Iforest
 {
 	int			dim;
@@ -66,6 +79,7 @@ typedef struct Iforest
 	double	   *value;			/* a split's threshold (a float), or a leaf's c(size) */
 	float	   *low;			/* dim: the training rows' range per feature */
 	float	   *high;
+	IfNode	   *nodes;			/* the same trees, for scoring (if_pack) */
 } Iforest;
 
 /* ---- options ---- */
@@ -155,6 +169,7 @@ if_destroy(AnContext *ctx, void *state)
 	an_free(ctx, f->value);
 	an_free(ctx, f->low);
 	an_free(ctx, f->high);
+	an_free(ctx, f->nodes);
 	an_free(ctx, f);
 }
 
@@ -358,6 +373,24 @@ draw_subsample(uint32_t *perm, size_t n, int psi, uint32_t *rows, AnRng *rng)
 	}
 }
 
+/* interleave the node arrays for scoring, after fit or decode */
+static AnStatus
+if_pack(AnContext *ctx, Iforest *f)
+{
+	size_t		total = f->start[f->n_trees];
+
+	f->nodes = an_alloc_array(ctx, total, sizeof(IfNode));
+	if (!f->nodes)
+		return an_nomem(ctx);
+	for (size_t i = 0; i < total; i++)
+	{
+		f->nodes[i].value = f->value[i];
+		f->nodes[i].feature = f->feature[i];
+		f->nodes[i].child = f->child[i];
+	}
+	return AN_OK;
+}
+
 static AnStatus
 if_fit(AnContext *ctx, const AnOptions *opts, const float *x, size_t n, int dim,
 	   AnRng *rng, void **state)
@@ -424,6 +457,12 @@ if_fit(AnContext *ctx, const AnOptions *opts, const float *x, size_t n, int dim,
 		if_destroy(ctx, f);
 		return st;
 	}
+	st = if_pack(ctx, f);
+	if (st != AN_OK)
+	{
+		if_destroy(ctx, f);
+		return st;
+	}
 	*state = f;
 	return AN_OK;
 }
@@ -444,31 +483,56 @@ cut_off(const Iforest *f, int j, double x)
 	return 0.0;
 }
 
+/* the path length of an in-range row in one tree: edges plus the leaf's c(size) */
+static inline double
+path_length(const IfNode *node, const float *row)
+{
+	size_t		i = 0;
+	int			edges = 0;
+
+	while (node[i].feature >= 0)
+	{
+		i = node[i].child + (row[node[i].feature] <= node[i].value ? 0 : 1);
+		edges++;
+	}
+	return edges + node[i].value;
+}
+
 /*
- * The expected path length of row in one tree: edges walked plus the leaf's
- * c(size), or, with the probability that an out-of-range value is cut off
- * at a split on its feature, the edges to there plus one.
+ * The expected path length of a row beyond the range on some feature: at a
+ * split on such a feature the walk ends there (edges + 1) with the
+ * probability that a threshold drawn up to the value cuts it off.
  */
 static double
-path_length(const Iforest *f, const int32_t *feature, const int32_t *child,
-			const double *value, const float *row)
+path_length_beyond(const Iforest *f, const IfNode *node, const float *row)
 {
 	size_t		i = 0;
 	int			edges = 0;
 	double		stay = 1.0,		/* probability the walk got this far */
 				h = 0.0;
 
-	while (feature[i] >= 0)
+	while (node[i].feature >= 0)
 	{
-		double		p = cut_off(f, feature[i], row[feature[i]]);
+		double		p = cut_off(f, node[i].feature, row[node[i].feature]);
 
 		h += stay * p * (edges + 1);
 		stay *= 1.0 - p;
-		i = child[i] + (row[feature[i]] <= value[i] ? 0 : 1);
+		i = node[i].child + (row[node[i].feature] <= node[i].value ? 0 : 1);
 		edges++;
 	}
-	return h + stay * (edges + value[i]);
+	return h + stay * (edges + node[i].value);
 }
+
+/* is the row within the training range on every feature? */
+static bool
+in_range(const Iforest *f, const float *row)
+{
+	for (int j = 0; j < f->dim; j++)
+		if (row[j] < f->low[j] || row[j] > f->high[j])
+			return false;
+	return true;
+}
+
 
 static void
 if_score(void *state, const float *x, int n, double *out)
@@ -476,17 +540,18 @@ if_score(void *state, const float *x, int n, double *out)
 	const Iforest *f = state;
 
 	for (int r = 0; r < n; r++)
-		out[r] = 0.0;
-	for (int t = 0; t < f->n_trees; t++)
 	{
-		size_t		b = f->start[t];
+		const float *row = x + (size_t) r * f->dim;
+		double		h = 0.0;
 
-		for (int r = 0; r < n; r++)
-			out[r] += path_length(f, f->feature + b, f->child + b, f->value + b,
-								  x + (size_t) r * f->dim);
+		if (in_range(f, row))
+			for (int t = 0; t < f->n_trees; t++)
+				h += path_length(f->nodes + f->start[t], row);
+		else
+			for (int t = 0; t < f->n_trees; t++)
+				h += path_length_beyond(f, f->nodes + f->start[t], row);
+		out[r] = exp2(-h / f->n_trees / f->norm);
 	}
-	for (int r = 0; r < n; r++)
-		out[r] = exp2(-out[r] / f->n_trees / f->norm);
 }
 
 /* ---- the document ---- */
@@ -689,6 +754,8 @@ if_decode(AnContext *ctx, const AnObject *obj, int dim, void **state)
 		if (!(f->low[j] <= f->high[j]))
 			st = an_error(ctx, AN_ERR_CORRUPT,
 						  "corrupt model document: the isolation forest's range of dimension %d is empty", j);
+	if (st == AN_OK)
+		st = if_pack(ctx, f);
 	if (st != AN_OK)
 	{
 		if_destroy(ctx, f);

@@ -121,6 +121,30 @@ trace_epoch(void *arg, const AnEpochReport *r)
 }
 
 /*
+ * time_score=1 prints the time to score the rows one at a time, as
+ * anomaly_score() does in SQL: the method's per-row cost without the
+ * server's.
+ */
+static void
+time_one_row_scoring(AnModel *model, const double *raw, size_t n, int dim)
+{
+	struct timespec t0,
+				t1;
+	double		sum = 0.0,
+				s;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (size_t i = 0; i < n; i++)
+	{
+		an_model_score_raw(model, raw + i * dim, 1, &s);
+		sum += s;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("one-row scoring: %.0f ns a row (checksum %g)\n",
+		   ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / (double) n, sum);
+}
+
+/*
  * dump=PREFIX writes PREFIX.train (the scores of the training rows, one a
  * line) and PREFIX.test (score and label of each scored row): the raw
  * material for trying ways of combining methods without retraining them.
@@ -218,6 +242,7 @@ main(int argc, char **argv)
 				cap = 1024;
 	double		split = 0;
 	const char *dump = NULL;
+	int			time_score = 0;
 	uint32_t	split_seed = 0;
 	double	   *raw;
 	int		   *labels;
@@ -275,6 +300,8 @@ main(int argc, char **argv)
 			split = strtod(argv[i] + 6, NULL);
 		else if (strncmp(argv[i], "trace=", 6) == 0)
 			ctx.progress = atoi(argv[i] + 6) ? trace_epoch : NULL;
+		else if (strncmp(argv[i], "time_score=", 11) == 0)
+			time_score = atoi(argv[i] + 11);
 		else if (strncmp(argv[i], "dump=", 5) == 0)
 			dump = argv[i] + 5;
 		else if (strncmp(argv[i], "split_seed=", 11) == 0)
@@ -346,6 +373,8 @@ main(int argc, char **argv)
 		an_model_score_raw(&model, raw + first * dim, n - first, scores);
 		metrics(scores, labels + first, n - first, &auroc, &ap);
 		n_scored = n - first;
+		if (time_score)
+			time_one_row_scoring(&model, raw + first * dim, n - first, dim);
 		if (dump)
 			dump_scores(&model, dump, raw, n_train, scores, labels + first, n_scored, dim);
 	}
