@@ -12,6 +12,16 @@
  * unbuilt tree over the leaf's rows; the score is 2^(-E[h(x)] / c(psi)),
  * as scikit-learn's score_samples negated (higher = more anomalous).
  *
+ * Beyond the training range.  No split falls outside the range of the
+ * training rows, so rows ever farther out along a column follow the same
+ * paths and would all get one score, a plateau.  The forest therefore
+ * keeps each dimension's training range and divides the mean path length
+ * by 1 + e, e the row's distance outside the range summed over the
+ * dimensions, each in units of that dimension's range: nothing changes
+ * within the range (every training row), and beyond it a row scores
+ * higher the farther out it is.  A document without the range (older
+ * versions) scores as before.
+ *
  * Layout: the nodes of all trees sit in three flat arrays, tree by tree.
  * Within a tree the root is node 0 and a split node's two children are
  * adjacent (left, then right) and come after it, so a walk only ever moves
@@ -52,6 +62,7 @@ typedef struct Iforest
 	int32_t    *feature;		/* split feature, or -1 for a leaf */
 	int32_t    *child;			/* left child (tree-local), or a leaf's size */
 	double	   *value;			/* a split's threshold (a float), or a leaf's c(size) */
+	float	   *range;			/* 2 x dim: training minima, then maxima; or NULL */
 } Iforest;
 
 /* ---- options ---- */
@@ -139,6 +150,7 @@ if_destroy(AnContext *ctx, void *state)
 	an_free(ctx, f->feature);
 	an_free(ctx, f->child);
 	an_free(ctx, f->value);
+	an_free(ctx, f->range);
 	an_free(ctx, f);
 }
 
@@ -391,6 +403,22 @@ if_fit(AnContext *ctx, const AnOptions *opts, const float *x, size_t n, int dim,
 	}
 	f->start[f->n_trees] = used;
 
+	f->range = an_alloc_array(ctx, 2 * (size_t) dim, sizeof(float));
+	if (st == AN_OK && !f->range)
+		st = an_nomem(ctx);
+	for (size_t i = 0; st == AN_OK && i < n; i++)
+	{
+		for (int j = 0; j < dim; j++)
+		{
+			float		v = x[i * dim + j];
+
+			if (i == 0 || v < f->range[j])
+				f->range[j] = v;
+			if (i == 0 || v > f->range[dim + j])
+				f->range[dim + j] = v;
+		}
+	}
+
 	scratch_free(ctx, &s);
 	an_free(ctx, perm);
 	if (st != AN_OK)
@@ -420,6 +448,28 @@ path_length(const int32_t *feature, const int32_t *child, const double *value,
 	return edges + value[i];
 }
 
+/* how far row lies outside the training range, in units of each dimension's range */
+static double
+outside_range(const Iforest *f, const float *row)
+{
+	double		e = 0.0;
+
+	if (!f->range)
+		return 0.0;
+	for (int j = 0; j < f->dim; j++)
+	{
+		double		lo = f->range[j],
+					hi = f->range[f->dim + j];
+		double		width = hi > lo ? hi - lo : 1.0;
+
+		if (row[j] > hi)
+			e += (row[j] - hi) / width;
+		else if (row[j] < lo)
+			e += (lo - row[j]) / width;
+	}
+	return e;
+}
+
 static void
 if_score(void *state, const float *x, int n, double *out)
 {
@@ -436,7 +486,51 @@ if_score(void *state, const float *x, int n, double *out)
 								  x + (size_t) r * f->dim);
 	}
 	for (int r = 0; r < n; r++)
-		out[r] = exp2(-out[r] / f->n_trees / f->norm);
+		out[r] = exp2(-out[r] / f->n_trees / f->norm /
+					  (1.0 + outside_range(f, x + (size_t) r * f->dim)));
+}
+
+/*
+ * Each split on the row's path in a tree credits its feature with 1 / h,
+ * h the tree's path length, so that the splits of short paths (the ones
+ * that isolate the row quickly) weigh most; the credits, as shares, are
+ * scaled to add up to the score.  A row that no tree splits (single-leaf
+ * trees) has its whole score as the rest.
+ */
+static AnStatus
+if_explain(AnContext *ctx, void *state, const float *x, int dim, double *contrib,
+		   double *rest)
+{
+	const Iforest *f = state;
+	double		score;
+	double		total = 0.0;
+
+	(void) ctx;
+	if_score(state, x, 1, &score);
+	for (int j = 0; j < dim; j++)
+		contrib[j] = 0.0;
+	for (int t = 0; t < f->n_trees; t++)
+	{
+		size_t		b = f->start[t];
+		const int32_t *feature = f->feature + b;
+		const int32_t *child = f->child + b;
+		const double *value = f->value + b;
+		double		h = path_length(feature, child, value, x);
+		size_t		i = 0;
+
+		if (h <= 0.0)
+			continue;
+		while (feature[i] >= 0)
+		{
+			contrib[feature[i]] += 1.0 / h;
+			total += 1.0 / h;
+			i = child[i] + (x[feature[i]] <= value[i] ? 0 : 1);
+		}
+	}
+	*rest = total > 0.0 ? 0.0 : score;
+	for (int j = 0; j < dim; j++)
+		contrib[j] = total > 0.0 ? score * contrib[j] / total : 0.0;
+	return AN_OK;
 }
 
 /* ---- the document ---- */
@@ -504,7 +598,7 @@ if_encode(AnContext *ctx, const void *state, AnPacker *pk)
 	for (size_t i = 0; i < total; i++)
 		threshold[i] = f->feature[i] >= 0 ? (float) f->value[i] : 0.0f;
 
-	msgpack_pack_map(pk, 7);
+	msgpack_pack_map(pk, f->range ? 8 : 7);
 	an_pack_key_int(pk, "n_trees", f->n_trees);
 	an_pack_key_int(pk, "sample_size", f->sample_size);
 	an_pack_key_int(pk, "max_depth", f->max_depth);
@@ -512,6 +606,8 @@ if_encode(AnContext *ctx, const void *state, AnPacker *pk)
 	pack_key_int32s(pk, "feature", f->feature, total);
 	an_pack_key_floats(pk, "threshold", threshold, total);
 	pack_key_int32s(pk, "child_or_size", f->child, total);
+	if (f->range)
+		an_pack_key_floats(pk, "range", f->range, 2 * (size_t) f->dim);
 	an_free(ctx, nodes);
 	an_free(ctx, threshold);
 	return AN_OK;
@@ -598,6 +694,21 @@ if_decode_trees(AnContext *ctx, const AnObject *obj, Iforest *f)
 	AN_TRY(get_thresholds(ctx, obj, f->value, total));
 	for (int t = 0; t < f->n_trees; t++)
 		AN_TRY(check_tree(ctx, f, t, f->start[t], f->start[t + 1] - f->start[t]));
+
+	/* optional: documents before the range was kept score without it */
+	if (an_map_get(obj, "range") != NULL)
+	{
+		f->range = an_alloc_array(ctx, 2 * (size_t) f->dim, sizeof(float));
+		if (!f->range)
+			return an_nomem(ctx);
+		AN_TRY(an_get_floats(ctx, obj, "range", f->range, 2 * (size_t) f->dim));
+		for (int j = 0; j < f->dim; j++)
+			if (!(f->range[j] <= f->range[f->dim + j]) ||
+				!isfinite(f->range[j]) || !isfinite(f->range[f->dim + j]))
+				return an_error(ctx, AN_ERR_CORRUPT,
+								"corrupt model document: field \"range\" of dimension %d is not a finite interval",
+								j);
+	}
 	return AN_OK;
 }
 
@@ -643,6 +754,7 @@ const AnMethod an_method_iforest = {
 	.set_option = if_set_option,
 	.fit = if_fit,
 	.score = if_score,
+	.explain = if_explain,
 	.encode = if_encode,
 	.decode = if_decode,
 	.destroy = if_destroy,
