@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * test_metrics.c
- *	  Unit tests of metrics.c against hand-computed values, ties included.
+ *	  Unit tests of metrics.c against hand-computed values, ties included,
+ *	  and of the contamination => 'auto' threshold (stats.c).
  *
  * IDENTIFICATION
  *	  test/unit/test_metrics.c
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 
 #include "anomaly/metrics.h"
+#include "fixture.h"
 #include "unit.h"
 
 /*
@@ -144,4 +146,92 @@ UNIT_TEST(metrics_errors)
 	counter.fail_at = counter.n_allocs + 1;
 	CHECK_STATUS(an_metrics_compute(&ctx, s, mixed, 3, 0, &m), AN_ERR_NOMEM);
 	CHECK_NO_LEAKS(&counter);
+}
+
+/* ---- contamination => 'auto' ---- */
+
+/*
+ * Positive scores {1, 2, 3, 4, 100} are taken in logs: the median is
+ * log 3, the deviations log 3, log 3/2, 0, log 4/3, log 100/3, whose
+ * median is log 3/2: the threshold is 3 (3/2)^(5 x 1.4826), about 60.6.
+ * Scores with a 0 or below stay as they are: {-1, 0, 1, 2, 10} has median
+ * 1 and MAD 1, threshold 1 + 5 x 1.4826.  Mostly tied scores {0, 0, 0, 0,
+ * 5} have a MAD of 0 and a mean absolute deviation of 1: 5 x 1.2533.
+ * Scores all tied give their value, which flags nothing.
+ */
+UNIT_TEST(threshold_auto_by_hand)
+{
+	AnContext	ctx;
+	UnitAlloc	counter = {0};
+	const double pos[] = {1, 2, 3, 4, 100};
+	const double mixed[] = {-1, 0, 1, 2, 10};
+	const double ties[] = {0, 0, 0, 0, 5};
+	const double flat[] = {2, 2, 2};
+	double		t;
+
+	unit_context_counting(&ctx, &counter);
+	REQUIRE(an_threshold_auto(&ctx, pos, 5, &t) == AN_OK);
+	CHECK_CLOSE(t, 3.0 * pow(1.5, 5.0 * 1.4826), 1e-12, 0);
+	CHECK(t > 4 && t < 100);
+	REQUIRE(an_threshold_auto(&ctx, mixed, 5, &t) == AN_OK);
+	CHECK_CLOSE(t, 1.0 + 5.0 * 1.4826, 1e-12, 0);
+	REQUIRE(an_threshold_auto(&ctx, ties, 5, &t) == AN_OK);
+	CHECK_CLOSE(t, 5.0 * 1.2533, 1e-12, 0);
+	REQUIRE(an_threshold_auto(&ctx, flat, 3, &t) == AN_OK);
+	CHECK(t == 2.0);
+	CHECK_NO_LEAKS(&counter);
+	counter.fail_at = counter.n_allocs + 1;
+	CHECK_STATUS(an_threshold_auto(&ctx, pos, 5, &t), AN_ERR_NOMEM);
+	CHECK_NO_LEAKS(&counter);
+}
+
+/*
+ * The option takes "auto" or a number; a model trained with "auto" has
+ * the threshold of the rule on its training scores and records the share
+ * of training rows above it as its contamination.
+ */
+UNIT_TEST(contamination_auto_option_and_fit)
+{
+	AnContext	ctx;
+	AnOptions	opts;
+	AnModel		model;
+	AnOptionValue v;
+	float	   *x = NULL;
+	double	   *raw = fixture_rows(5, 400);
+	double	   *scores = malloc(sizeof(double) * 400);
+	double		t;
+	size_t		above = 0;
+
+	unit_context_malloc(&ctx);
+	memset(&model, 0, sizeof(model));
+	REQUIRE(fixture_prepare(&ctx, &model, raw, 400, AN_SCALER_STANDARD, &x) == AN_OK);
+	REQUIRE(fixture_options(&ctx, &opts, 5, 3, 400) == AN_OK);
+	v = unit_str("automatic");
+	CHECK_STATUS(an_options_set(&ctx, &opts, "contamination", &v), AN_ERR_INVALID);
+	CHECK_CONTAINS(ctx.errmsg, "\"contamination\" must be a number in (0, 0.5] or \"auto\"");
+	v = unit_num(0.7);
+	CHECK_STATUS(an_options_set(&ctx, &opts, "contamination", &v), AN_ERR_INVALID);
+	v = unit_str("auto");
+	REQUIRE(an_options_set(&ctx, &opts, "contamination", &v) == AN_OK);
+	CHECK(opts.contamination_auto);
+	REQUIRE(an_model_fit(&ctx, &model, &opts, x, 400) == AN_OK);
+
+	an_model_score_scaled(&model, x, 400, scores);
+	an_sort_doubles(scores, 400);
+	REQUIRE(an_threshold_auto(&ctx, scores, 400, &t) == AN_OK);
+	CHECK(model.threshold == t);
+	for (int i = 0; i < 400; i++)
+		above += scores[i] > t;
+	CHECK(model.contamination == above / 400.0);
+	CHECK(model.contamination < 0.05);
+
+	/* a number afterwards switches "auto" off again */
+	v = unit_num(0.02);
+	REQUIRE(an_options_set(&ctx, &opts, "contamination", &v) == AN_OK);
+	CHECK(!opts.contamination_auto && opts.contamination == 0.02);
+	an_model_free(&ctx, &model);
+	an_options_free(&ctx, &opts);
+	free(raw);
+	free(x);
+	free(scores);
 }
