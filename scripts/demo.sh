@@ -73,7 +73,7 @@ FROM anomaly_evaluate('card_fraud', 'transactions', 'is_fraud');
 
 \echo 'Why the top-scoring fraud was flagged: anomaly_explain(''card_fraud'', t)'
 SELECT t.id, round(anomaly_percentile('card_fraud', t)::numeric, 4) AS percentile,
-       e.feature, e.value, round(e.contribution::numeric, 4) AS contribution
+       e.feature, round(e.value::numeric, 2) AS value, round(e.contribution::numeric, 4) AS contribution
 FROM (SELECT * FROM transactions t WHERE is_fraud
       ORDER BY anomaly_score('card_fraud', t) DESC LIMIT 1) t,
      anomaly_explain('card_fraud', t) e;
