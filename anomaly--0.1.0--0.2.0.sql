@@ -119,3 +119,35 @@ AS 'MODULE_PATHNAME', 'anomaly_import_model'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION anomaly_import_model(text, bytea, boolean) IS
     'store an exported model document as a new deployed version, owned by the caller';
+
+---- Evaluation, explanations and calibration --------------------------------
+
+CREATE FUNCTION anomaly_evaluate(model text, source text, label_column text)
+RETURNS TABLE(auroc float8, auprc float8, f1_best float8, threshold_best float8,
+              precision_at_threshold float8, recall_at_threshold float8,
+              n bigint, n_anomalies bigint)
+AS 'MODULE_PATHNAME', 'anomaly_evaluate'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE ROWS 1;
+COMMENT ON FUNCTION anomaly_evaluate(text, text, text) IS
+    'AUROC, average precision, best F1 and precision/recall at the threshold of a model against a boolean or 0/1 label column of a table, view or query';
+
+CREATE FUNCTION anomaly_explain(model text, "row" record)
+RETURNS TABLE(feature text, value float8, contribution float8)
+AS 'MODULE_PATHNAME', 'anomaly_explain'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 20;
+COMMENT ON FUNCTION anomaly_explain(text, record) IS
+    'each feature column''s contribution to the row''s score, highest first';
+
+CREATE FUNCTION anomaly_percentile(model text, "row" record)
+RETURNS float8
+AS 'MODULE_PATHNAME', 'anomaly_percentile_row'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION anomaly_percentile(text, record) IS
+    'the fraction of the training rows'' scores below the row''s score';
+
+CREATE FUNCTION anomaly_percentile(model text, features float8[])
+RETURNS float8
+AS 'MODULE_PATHNAME', 'anomaly_percentile_array'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION anomaly_percentile(text, float8[]) IS
+    'the fraction of the training rows'' scores below the score of an encoded feature vector';

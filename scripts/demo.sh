@@ -3,8 +3,9 @@
 #
 # Installs what is missing, builds and installs the extension, starts a
 # throwaway cluster, creates a table of synthetic card transactions with a
-# few injected frauds, trains an autoencoder on it and prints the most
-# anomalous rows, then stops the cluster.
+# few injected frauds, trains the default model on it, prints the most
+# anomalous rows, evaluates the model against the fraud labels and
+# explains why the top fraud was flagged, then stops the cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -62,4 +63,18 @@ SELECT count(*) FILTER (WHERE is_fraud AND anomaly_is_anomaly('card_fraud', t)) 
        count(*) FILTER (WHERE is_fraud) AS frauds,
        count(*) FILTER (WHERE anomaly_is_anomaly('card_fraud', t)) AS rows_flagged
 FROM transactions t;
+
+\echo 'The model against the labels: anomaly_evaluate(''card_fraud'', ''transactions'', ''is_fraud'')'
+SELECT round(auroc::numeric, 4) AS auroc, round(auprc::numeric, 4) AS auprc,
+       round(f1_best::numeric, 3) AS f1_best, round(threshold_best::numeric, 4) AS threshold_best,
+       round(precision_at_threshold::numeric, 3) AS precision, round(recall_at_threshold::numeric, 3) AS recall,
+       n, n_anomalies
+FROM anomaly_evaluate('card_fraud', 'transactions', 'is_fraud');
+
+\echo 'Why the top-scoring fraud was flagged: anomaly_explain(''card_fraud'', t)'
+SELECT t.id, round(anomaly_percentile('card_fraud', t)::numeric, 4) AS percentile,
+       e.feature, round(e.value::numeric, 2) AS value, round(e.contribution::numeric, 4) AS contribution
+FROM (SELECT * FROM transactions t WHERE is_fraud
+      ORDER BY anomaly_score('card_fraud', t) DESC LIMIT 1) t,
+     anomaly_explain('card_fraud', t) e;
 SQL

@@ -21,7 +21,8 @@
  *	 network options are refused unless network_options says the method
  *	 uses them (an ensemble with a neural member).
  *
- * Either way it supplies score, encode, decode and destroy.
+ * Either way it supplies score, encode, decode and destroy, and
+ * optionally explain.
  *
  * IDENTIFICATION
  *	  include/anomaly/method.h
@@ -102,6 +103,18 @@ typedef struct AnMethod
 	 * +Infinity by an_model_score_*
 	 */
 	void		(*score) (void *state, const float *x, int n, double *out);
+
+	/*
+	 * Optional: explain the score of one scaled row x of width dim.
+	 * contrib[j] receives encoded dimension j's part of the score and *rest
+	 * the part no dimension carries, so that the contributions plus rest
+	 * make the score (up to rounding, or to the quadrature error of
+	 * integrated gradients; docs/reference.md says what each method
+	 * computes).  Scratch goes through ctx and is freed before returning.
+	 * Without it, a model of the method cannot explain its scores.
+	 */
+	AnStatus	(*explain) (AnContext *ctx, void *state, const float *x, int dim,
+							double *contrib, double *rest);
 
 	/* the "state" entry of the model document */
 	AnStatus	(*encode) (AnContext *ctx, const void *state, AnPacker *pk);

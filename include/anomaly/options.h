@@ -60,6 +60,7 @@ typedef struct AnOptions
 	double		validation_fraction;
 	int			early_stopping_patience;	/* 0 = no early stopping */
 	double		contamination;
+	bool		contamination_auto; /* "auto": the threshold from the scores' shape */
 	int64_t		max_rows;
 	AnScalerKind scaler;
 	int			max_categories;

@@ -15,6 +15,7 @@
 
 #include "access/htup.h"
 #include "access/tupdesc.h"
+#include "fmgr.h"
 #include "nodes/pg_list.h"
 #include "storage/itemptr.h"
 #include "utils/array.h"
@@ -274,5 +275,25 @@ extern AnomalyCachedModel *anomaly_cache_get(const char *ref);
  */
 extern double anomaly_score_heap_tuple(MemoryContext mcxt, void **site, const char *ref,
 									   TupleDesc desc, HeapTuple tuple, double *threshold);
+
+/*
+ * The encoded (unscaled) feature vector of a composite row for model ref,
+ * through the call site's scoring state (valid until the next call);
+ * *cached receives the model, and *feature_null, if not NULL, a palloc'd
+ * array saying which features' columns were NULL.  For anomaly_explain.
+ */
+extern const double *anomaly_encode_record(FunctionCallInfo fcinfo, const char *ref,
+										   HeapTupleHeader rec,
+										   AnomalyCachedModel **cached,
+										   bool **feature_null);
+
+/* ---- evaluation (source.c) ---- */
+
+/*
+ * The plan of source (a table or view name, or a query), inside SPI, after
+ * the checks a training source gets: one query that returns rows and
+ * neither modifies nor locks any.  Read with the caller's privileges.
+ */
+extern struct _SPI_plan *anomaly_prepare_source(const char *source);
 
 #endif							/* ANOMALY_PG_H */

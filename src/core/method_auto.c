@@ -517,6 +517,9 @@ auto_decode(AnContext *ctx, const AnObject *obj, int dim, void **state)
 	return AN_OK;
 }
 
+static AnStatus auto_explain(AnContext *ctx, void *state, const float *x, int dim,
+							 double *contrib, double *rest);
+
 const AnMethod an_method_auto = {
 	.name = "auto",
 	.options_size = sizeof(AutoOptions),
@@ -525,7 +528,91 @@ const AnMethod an_method_auto = {
 	.fit = auto_fit,
 	.network_options = true,
 	.score = auto_score,
+	.explain = auto_explain,
 	.encode = auto_encode,
 	.decode = auto_decode,
 	.destroy = auto_destroy,
 };
+
+/* ---- explanations ---- */
+
+/*
+ * The ensemble's score is the z of its top detector (combine "max") or the
+ * mean z of its detectors ("mean"); a z is a monotone function of the
+ * members' scores, which have no common additive form.  So a detector's
+ * explanation is the shares of its members' own contributions (each
+ * member's contributions over their sum, averaged over the members of the
+ * detector), and the ensemble's is those shares times the z that counts:
+ * the top detector's z for "max", each detector's z over their number for
+ * "mean".  The contributions add up to the ensemble's score; a member
+ * whose contributions sum to zero (a row at the training centre) gives no
+ * shares, and its part of the score is the rest.
+ */
+static AnStatus
+auto_explain(AnContext *ctx, void *state, const float *x, int dim, double *contrib,
+			 double *rest)
+{
+	Auto	   *a = state;
+	double		z[AUTO_MAX_MEMBERS] = {0};
+	int			size[AUTO_MAX_MEMBERS] = {0};
+	int			n_groups = 0,
+				top = -1;
+	double		score;
+	double	   *member = an_alloc_array(ctx, dim, sizeof(double));
+	AnStatus	st = AN_OK;
+
+	if (!member)
+		return an_nomem(ctx);
+	for (int i = 0; i < a->n_members; i++)
+	{
+		AutoMember *mb = &a->members[i];
+		double		s;
+
+		mb->method->score(mb->state, x, 1, &s);
+		if (size[mb->group]++ == 0)
+			n_groups++;
+		z[mb->group] += (member_value(mb, s) - mb->center) / mb->scale;
+	}
+	for (int g = 0; g < a->n_members; g++)
+	{
+		if (size[g] == 0)
+			continue;
+		z[g] /= size[g];
+		if (top < 0 || z[g] > z[top])
+			top = g;
+	}
+	auto_score(state, x, 1, &score);
+
+	for (int j = 0; j < dim; j++)
+		contrib[j] = 0.0;
+	*rest = score;
+	for (int i = 0; i < a->n_members && st == AN_OK; i++)
+	{
+		AutoMember *mb = &a->members[i];
+		int			g = mb->group;
+		double		weight = a->combine == AUTO_COMBINE_MAX
+			? (g == top ? z[g] : 0.0) : z[g] / n_groups;
+		double		member_rest,
+					sum = 0.0;
+
+		if (weight == 0.0)
+			continue;
+		if (!mb->method->explain)
+		{
+			st = an_error(ctx, AN_ERR_INVALID, "method %s cannot explain its scores",
+						  mb->method->name);
+			break;
+		}
+		st = mb->method->explain(ctx, mb->state, x, dim, member, &member_rest);
+		for (int j = 0; st == AN_OK && j < dim; j++)
+			sum += member[j];
+		if (st != AN_OK || !(fabs(sum) > 0.0) || !isfinite(sum))
+			continue;
+		/* this member's shares, for its part of its detector's weight */
+		for (int j = 0; j < dim; j++)
+			contrib[j] += weight / size[g] * member[j] / sum;
+		*rest -= weight / size[g];
+	}
+	an_free(ctx, member);
+	return st;
+}

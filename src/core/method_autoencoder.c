@@ -120,6 +120,28 @@ ae_score(void *state, const float *x, int n, double *out)
 	an_row_mse(y, x, n, ae->dim, out);
 }
 
+/*
+ * Each dimension's share of the reconstruction error, (y_j - x_j)^2 / dim:
+ * they add up to the score, the mean over dimensions.
+ */
+static AnStatus
+ae_explain(AnContext *ctx, void *state, const float *x, int dim, double *contrib,
+		   double *rest)
+{
+	Autoencoder *ae = state;
+	const float *y = an_mlp_forward(&ae->net, x, 1);
+
+	(void) ctx;
+	for (int j = 0; j < dim; j++)
+	{
+		double		diff = (double) y[j] - x[j];
+
+		contrib[j] = diff * diff / dim;
+	}
+	*rest = 0.0;
+	return AN_OK;
+}
+
 static AnStatus
 ae_encode(AnContext *ctx, const void *state, AnPacker *pk)
 {
@@ -199,6 +221,7 @@ const AnMethod an_method_autoencoder = {
 	.train_batch = ae_train_batch,
 	.params = ae_params,
 	.score = ae_score,
+	.explain = ae_explain,
 	.encode = ae_encode,
 	.decode = ae_decode,
 	.destroy = ae_destroy,

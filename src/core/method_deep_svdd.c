@@ -53,9 +53,13 @@
 #include <math.h>
 #include <string.h>
 
+#include "anomaly/explain.h"
 #include "anomaly/method.h"
 #include "anomaly/pretrain.h"
 #include "anomaly/stats.h"
+
+/* defined at the end; explain scores through it */
+extern const AnMethod an_method_deep_svdd;
 
 #define SVDD_DEFAULT_WEIGHT_DECAY	1e-6
 #define SVDD_DEFAULT_NU				0.1
@@ -423,6 +427,19 @@ svdd_score(void *state, const float *x, int n, double *out)
 	}
 }
 
+/*
+ * The distance to the centre is a network's output with no per-dimension
+ * form: integrated gradients from the all-zero row, whose score (||c||^2
+ * minus R^2, the encoder having no bias) is the rest.
+ */
+static AnStatus
+svdd_explain(AnContext *ctx, void *state, const float *x, int dim, double *contrib,
+			 double *rest)
+{
+	return an_explain_integrated_gradients(ctx, &an_method_deep_svdd, state, x, dim,
+										   contrib, rest);
+}
+
 /* ---- the stored state ---- */
 
 static AnStatus
@@ -530,6 +547,7 @@ const AnMethod an_method_deep_svdd = {
 	.epoch_end = svdd_epoch_end,
 	.params = svdd_params,
 	.score = svdd_score,
+	.explain = svdd_explain,
 	.encode = svdd_encode,
 	.decode = svdd_decode,
 	.destroy = svdd_destroy,

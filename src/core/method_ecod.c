@@ -29,13 +29,12 @@
  * it makes a row's score independent of the other rows scored with it.
  * New values beyond the training range get tail probability 1 / (n + 1),
  * just below the smallest any training row can have (1 / n), so that log
- * never sees 0, times exp(-d / s), d the distance beyond the range and s
- * the feature's robust spread (interquartile range / 1.349, from the
- * knots; 1 when it is 0).  Without that factor every value beyond the range
- * scored alike: 1e300 in one column scored below the threshold, and rows
- * far from the data formed a plateau of equal scores.  With it the term
- * grows linearly with the distance, as the log-density of an exponential
- * tail would.
+ * never sees 0.  Beyond that floor the tail is extended exponentially:
+ * a value d beyond the training range has -log tail = log(n + 1) + d / s,
+ * s the feature's interquartile range (from the knots; its full range, or
+ * 1, when that is 0), so that rows farther out score higher instead of
+ * all sharing the floor's score.  Training rows are never beyond their
+ * own range, so their scores, and the threshold, do not change.
  *
  * IDENTIFICATION
  *	  src/core/method_ecod.c
@@ -74,7 +73,7 @@ typedef struct Ecod
 	float	   *values;			/* dim x K knots, ascending per feature */
 	double	   *ranks;			/* K: the 0-based rank of each knot */
 	double	   *skewness;		/* dim: picks the tail of O_auto */
-	double	   *spread;			/* dim: robust spread, for beyond the range */
+	double	   *tail_scale;		/* dim: s of the exponential tail beyond the range */
 	double	   *left;			/* scratch, dim: -log F_left per feature */
 	double	   *right;			/* scratch, dim: -log F_right per feature */
 } Ecod;
@@ -109,7 +108,7 @@ ecod_destroy(AnContext *ctx, void *state)
 	an_free(ctx, e->values);
 	an_free(ctx, e->ranks);
 	an_free(ctx, e->skewness);
-	an_free(ctx, e->spread);
+	an_free(ctx, e->tail_scale);
 	an_free(ctx, e->left);
 	an_free(ctx, e->right);
 	an_free(ctx, e);
@@ -130,10 +129,11 @@ ecod_alloc(AnContext *ctx, int dim, int64_t n, int knots, Ecod **out)
 	e->values = an_alloc_array(ctx, (size_t) dim * knots, sizeof(float));
 	e->ranks = an_alloc_array(ctx, knots, sizeof(double));
 	e->skewness = an_alloc_array(ctx, dim, sizeof(double));
-	e->spread = an_alloc_array(ctx, dim, sizeof(double));
+	e->tail_scale = an_alloc_array(ctx, dim, sizeof(double));
 	e->left = an_alloc_array(ctx, dim, sizeof(double));
 	e->right = an_alloc_array(ctx, dim, sizeof(double));
-	if (!e->values || !e->ranks || !e->skewness || !e->spread || !e->left || !e->right)
+	if (!e->values || !e->ranks || !e->skewness || !e->tail_scale || !e->left ||
+		!e->right)
 	{
 		ecod_destroy(ctx, e);
 		return an_nomem(ctx);
@@ -207,28 +207,9 @@ count_ge(const Ecod *e, const float *v, float x)
 }
 
 /*
- * The spread of each feature from its knots: interquartile range / 1.349
- * (the standard deviation of a normal distribution), else the range / 4,
- * else 1.  Derived, not stored: fit and decode both call it.
- */
-static void
-ecod_spreads(Ecod *e)
-{
-	for (int j = 0; j < e->dim; j++)
-	{
-		const float *v = e->values + (size_t) j * e->knots;
-		int			k = e->knots;
-		double		iqr = (double) v[(3 * (k - 1)) / 4] - v[(k - 1) / 4];
-		double		range = (double) v[k - 1] - v[0];
-
-		e->spread[j] = iqr > 0.0 ? iqr / 1.349 : range > 0.0 ? range / 4.0 : 1.0;
-	}
-}
-
-/*
  * The tail terms of one row: left[j] = -log F_left(x_j) and right[j] =
- * -log F_right(x_j), tails floored at 1 / (n + 1) within the range and
- * decaying exponentially beyond it (see the file's header).
+ * -log F_right(x_j), tails floored at 1 / (n + 1) and extended beyond the
+ * training range (see the header).
  */
 static void
 ecod_terms(const Ecod *e, const float *row, double *left, double *right)
@@ -245,9 +226,26 @@ ecod_terms(const Ecod *e, const float *row, double *left, double *right)
 		left[j] = -log(pl > floor_p ? pl : floor_p);
 		right[j] = -log(pr > floor_p ? pr : floor_p);
 		if (row[j] < v[0])
-			left[j] += ((double) v[0] - row[j]) / e->spread[j];
-		if (row[j] > v[e->knots - 1])
-			right[j] += ((double) row[j] - v[e->knots - 1]) / e->spread[j];
+			left[j] += ((double) v[0] - row[j]) / e->tail_scale[j];
+		else if (row[j] > v[e->knots - 1])
+			right[j] += ((double) row[j] - v[e->knots - 1]) / e->tail_scale[j];
+	}
+}
+
+/* the scale of each feature's extended tails, from its knots */
+static void
+ecod_tail_scales(Ecod *e)
+{
+	int			k = e->knots;
+
+	for (int j = 0; j < e->dim; j++)
+	{
+		const float *v = e->values + (size_t) j * k;
+		double		iqr = (double) v[(int) lround(0.75 * (k - 1))] -
+			v[(int) lround(0.25 * (k - 1))];
+		double		range = (double) v[k - 1] - v[0];
+
+		e->tail_scale[j] = iqr > 0.0 ? iqr : range > 0.0 ? range : 1.0;
 	}
 }
 
@@ -307,6 +305,49 @@ ecod_score(void *state, const float *x, int n, double *out)
 			out[r] = sum;
 		}
 	}
+}
+
+/*
+ * The pyod score is a sum of per-dimension scores, which are the
+ * contributions; the paper's is the largest of three sums, whose terms
+ * are.  Either way they add up to the score.
+ */
+static AnStatus
+ecod_explain(AnContext *ctx, void *state, const float *x, int dim, double *contrib,
+			 double *rest)
+{
+	Ecod	   *e = state;
+
+	(void) ctx;
+	ecod_terms(e, x, e->left, e->right);
+	*rest = 0.0;
+	if (e->variant == ECOD_PAPER)
+	{
+		double		o_left = 0.0,
+					o_right = 0.0,
+					o_auto = 0.0;
+
+		for (int j = 0; j < dim; j++)
+		{
+			o_left += e->left[j];
+			o_right += e->right[j];
+			o_auto += e->skewness[j] < 0.0 ? e->left[j] : e->right[j];
+		}
+		for (int j = 0; j < dim; j++)
+		{
+			if (o_left >= o_right && o_left >= o_auto)
+				contrib[j] = e->left[j];
+			else if (o_right >= o_auto)
+				contrib[j] = e->right[j];
+			else
+				contrib[j] = e->skewness[j] < 0.0 ? e->left[j] : e->right[j];
+		}
+		return AN_OK;
+	}
+	ecod_dimension_scores(e, e->left, e->right);
+	for (int j = 0; j < dim; j++)
+		contrib[j] = e->left[j];
+	return AN_OK;
 }
 
 /* ---- training ---- */
@@ -376,7 +417,7 @@ ecod_fit(AnContext *ctx, const AnOptions *opts, const float *x, size_t n, int di
 		e->skewness[j] = column_skewness(col, n);
 	}
 	an_free(ctx, col);
-	ecod_spreads(e);
+	ecod_tail_scales(e);
 	*state = e;
 	return AN_OK;
 }
@@ -450,12 +491,13 @@ ecod_decode(AnContext *ctx, const AnObject *obj, int dim, void **state)
 		st = an_get_reals(ctx, obj, "skewness", e->skewness, dim);
 	if (st == AN_OK)
 		st = ecod_check_sorted(ctx, e);
+	if (st == AN_OK)
+		ecod_tail_scales(e);
 	if (st != AN_OK)
 	{
 		ecod_destroy(ctx, e);
 		return st;
 	}
-	ecod_spreads(e);
 	*state = e;
 	return AN_OK;
 }
@@ -467,6 +509,7 @@ const AnMethod an_method_ecod = {
 	.set_option = ecod_set_option,
 	.fit = ecod_fit,
 	.score = ecod_score,
+	.explain = ecod_explain,
 	.encode = ecod_encode,
 	.decode = ecod_decode,
 	.destroy = ecod_destroy,

@@ -554,6 +554,47 @@ if_score(void *state, const float *x, int n, double *out)
 	}
 }
 
+/*
+ * Explanation: each split on the row's path in a tree credits its feature
+ * with 1 / h, h the tree's path length for the row, so that the splits of
+ * short paths (the ones that isolate the row quickly) weigh most; the
+ * credits, as shares, are scaled to add up to the score.  A row that no
+ * tree splits (single-leaf trees) has its whole score as the rest.
+ */
+static AnStatus
+if_explain(AnContext *ctx, void *state, const float *x, int dim, double *contrib,
+		   double *rest)
+{
+	const Iforest *f = state;
+	bool		inside = in_range(f, x);
+	double		score;
+	double		total = 0.0;
+
+	(void) ctx;
+	if_score(state, x, 1, &score);
+	for (int j = 0; j < dim; j++)
+		contrib[j] = 0.0;
+	for (int t = 0; t < f->n_trees; t++)
+	{
+		const IfNode *node = f->nodes + f->start[t];
+		double		h = inside ? path_length(node, x) : path_length_beyond(f, node, x);
+		size_t		i = 0;
+
+		if (h <= 0.0)
+			continue;
+		while (node[i].feature >= 0)
+		{
+			contrib[node[i].feature] += 1.0 / h;
+			total += 1.0 / h;
+			i = node[i].child + (x[node[i].feature] <= node[i].value ? 0 : 1);
+		}
+	}
+	*rest = total > 0.0 ? 0.0 : score;
+	for (int j = 0; j < dim; j++)
+		contrib[j] = total > 0.0 ? score * contrib[j] / total : 0.0;
+	return AN_OK;
+}
+
 /* ---- the document ---- */
 
 static void
@@ -772,6 +813,7 @@ const AnMethod an_method_iforest = {
 	.set_option = if_set_option,
 	.fit = if_fit,
 	.score = if_score,
+	.explain = if_explain,
 	.encode = if_encode,
 	.decode = if_decode,
 	.destroy = if_destroy,

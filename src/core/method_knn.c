@@ -322,6 +322,80 @@ knn_score(void *state, const float *x, int n, double *out)
 	}
 }
 
+/*
+ * The neighbours the score counts, found again by a direct scan (one bit-
+ * identical copy of the row left out, as knn_score does): with the k-th
+ * neighbour b at distance D (aggregate "largest"), dimension j contributes
+ * (x_j - b_j)^2 / D, its share of the squared distance scaled to the
+ * distance, so the contributions add up to the score; with "mean", the
+ * mean of that over the k neighbours.  The direct scan computes distances
+ * in double and the score by the sgemm formula in float, so the sum
+ * matches the score up to that rounding.
+ */
+static AnStatus
+knn_explain(AnContext *ctx, void *state, const float *x, int dim, double *contrib,
+			double *rest)
+{
+	Knn		   *kn = state;
+	int			k = kn->k;
+	double	   *best = an_alloc_array(ctx, k, sizeof(double));
+	int		   *who = an_alloc_array(ctx, k, sizeof(int));
+	bool		self_left_out = false;
+
+	if (!best || !who)
+	{
+		an_free(ctx, best);
+		an_free(ctx, who);
+		return an_nomem(ctx);
+	}
+	for (int m = 0; m < k; m++)
+	{
+		best[m] = INFINITY;
+		who[m] = -1;
+	}
+	for (int b = 0; b < kn->rows; b++)
+	{
+		const float *row = kn->bank + (size_t) b * dim;
+		double		d = 0.0;
+		int			i;
+
+		if (!self_left_out && memcmp(x, row, dim * sizeof(float)) == 0)
+		{
+			self_left_out = true;
+			continue;
+		}
+		for (int j = 0; j < dim; j++)
+			d += ((double) x[j] - row[j]) * ((double) x[j] - row[j]);
+		if (!(d < best[k - 1]))
+			continue;
+		for (i = k - 1; i > 0 && best[i - 1] > d; i--)
+		{
+			best[i] = best[i - 1];
+			who[i] = who[i - 1];
+		}
+		best[i] = d;
+		who[i] = b;
+	}
+	for (int j = 0; j < dim; j++)
+		contrib[j] = 0.0;
+	for (int m = kn->aggregate == KNN_LARGEST ? k - 1 : 0; m < k; m++)
+	{
+		const float *row;
+		double		dist = sqrt(best[m]);
+		double		weight = kn->aggregate == KNN_LARGEST ? 1.0 : 1.0 / k;
+
+		if (who[m] < 0 || dist == 0.0)
+			continue;
+		row = kn->bank + (size_t) who[m] * dim;
+		for (int j = 0; j < dim; j++)
+			contrib[j] += weight * ((double) x[j] - row[j]) * ((double) x[j] - row[j]) / dist;
+	}
+	*rest = 0.0;
+	an_free(ctx, best);
+	an_free(ctx, who);
+	return AN_OK;
+}
+
 /* ---- training ---- */
 
 static AnStatus
@@ -429,6 +503,7 @@ const AnMethod an_method_knn = {
 	.set_option = knn_set_option,
 	.fit = knn_fit,
 	.score = knn_score,
+	.explain = knn_explain,
 	.encode = knn_encode,
 	.decode = knn_decode,
 	.destroy = knn_destroy,

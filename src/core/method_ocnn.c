@@ -42,6 +42,16 @@
  * map is fixed once the centres are drawn, like the encoder.
  * rbf_centers => 0 feeds the codes themselves, as the paper does.
  *
+ * Far rows.  A row far from every centre has all its features at 0 (in
+ * float, from gamma d^2 of about 16 on), and every such row gets the same
+ * yhat, sum(w) / 2: rows ever farther out would share one score, a
+ * plateau, and "the top 20" would be an arbitrary pick among ties.  So
+ * the score adds OCNN_FAR_SLOPE |r| per unit of gamma d^2 beyond
+ * OCNN_FAR, d the distance to the nearest centre: zero where the network
+ * still sees the row, and growing with the distance where it no longer
+ * does.  With rbf_centers => 0 the sigmoid units saturate instead, and far
+ * rows can still tie.
+ *
  * IDENTIFICATION
  *	  src/core/method_ocnn.c
  *
@@ -51,6 +61,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "anomaly/explain.h"
 #include "anomaly/method.h"
 #include "anomaly/pretrain.h"
 #include "anomaly/stats.h"
@@ -58,6 +69,17 @@
 #define OCNN_MAX_UNITS		65536
 #define OCNN_MAX_CENTERS	4096
 #define OCNN_MAX_GAMMA		1e6
+
+/*
+ * Beyond gamma d^2 = OCNN_FAR to the nearest centre every feature is below
+ * e^-16 (1e-7), under float resolution of sigmoid(V g) around 1/2: the
+ * network's output is flat there (see ocnn_score).
+ */
+#define OCNN_FAR			16.0
+#define OCNN_FAR_SLOPE		1e-3
+
+/* defined at the end; explain scores through it */
+extern const AnMethod an_method_ocnn;
 
 /* the method's own options */
 typedef struct OcnnOptions
@@ -82,6 +104,7 @@ typedef struct Ocnn
 	float	   *centers;		/* n_centers x code_dim */
 	double		gamma;
 	float	   *features;		/* max_batch x n_centers */
+	double	   *nearest;		/* max_batch: gamma d^2 to the nearest centre */
 
 	AnMlp		net;			/* in -> units (sigmoid) -> 1 (identity), no bias */
 	AnAdam		adam;			/* on net only; unused after decoding */
@@ -160,6 +183,7 @@ ocnn_destroy(AnContext *ctx, void *state)
 	an_mlp_free(ctx, &oc->encoder);
 	an_free(ctx, oc->centers);
 	an_free(ctx, oc->features);
+	an_free(ctx, oc->nearest);
 	an_mlp_free(ctx, &oc->net);
 	an_adam_free(ctx, &oc->adam);
 	an_free(ctx, oc->dout);
@@ -191,7 +215,8 @@ ocnn_alloc_map(AnContext *ctx, Ocnn *oc, int max_batch)
 								 sizeof(float));
 	oc->features = an_alloc_array(ctx, (size_t) max_batch * oc->n_centers,
 								  sizeof(float));
-	return oc->centers && oc->features ? AN_OK : an_nomem(ctx);
+	oc->nearest = an_alloc_array(ctx, (size_t) max_batch, sizeof(double));
+	return oc->centers && oc->features && oc->nearest ? AN_OK : an_nomem(ctx);
 }
 
 static AnStatus
@@ -273,6 +298,7 @@ ocnn_forward(Ocnn *oc, const float *x, int n, const float **features)
 		{
 			const float *z = g + (size_t) i * k;
 
+			oc->nearest[i] = INFINITY;
 			for (int c = 0; c < m; c++)
 			{
 				const float *centre = oc->centers + (size_t) c * k;
@@ -285,6 +311,8 @@ ocnn_forward(Ocnn *oc, const float *x, int n, const float **features)
 					d2 += t * t;
 				}
 				oc->features[(size_t) i * m + c] = expf((float) (-oc->gamma * d2));
+				if (oc->gamma * d2 < oc->nearest[i])
+					oc->nearest[i] = oc->gamma * d2;
 			}
 		}
 		g = oc->features;
@@ -519,7 +547,24 @@ ocnn_score(void *state, const float *x, int n, double *out)
 	const float *y = ocnn_forward(oc, x, n, NULL);
 
 	for (int i = 0; i < n; i++)
+	{
 		out[i] = (double) oc->r - y[i];
+		/* where the features have vanished, the distance still counts */
+		if (oc->n_centers > 0 && oc->nearest[i] > OCNN_FAR)
+			out[i] += OCNN_FAR_SLOPE * fabs((double) oc->r) * (oc->nearest[i] - OCNN_FAR);
+	}
+}
+
+/*
+ * yhat is a network's output with no per-dimension form: integrated
+ * gradients from the all-zero row, whose score is the rest.
+ */
+static AnStatus
+ocnn_explain(AnContext *ctx, void *state, const float *x, int dim, double *contrib,
+			 double *rest)
+{
+	return an_explain_integrated_gradients(ctx, &an_method_ocnn, state, x, dim,
+										   contrib, rest);
 }
 
 /* ---- the document ---- */
@@ -646,6 +691,7 @@ const AnMethod an_method_ocnn = {
 	.epoch_end = ocnn_epoch_end,
 	.params = ocnn_params,
 	.score = ocnn_score,
+	.explain = ocnn_explain,
 	.encode = ocnn_encode,
 	.decode = ocnn_decode,
 	.destroy = ocnn_destroy,

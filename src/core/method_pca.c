@@ -156,6 +156,52 @@ pca_score(void *state, const float *x, int n, double *out)
 	}
 }
 
+/*
+ * With P = V diag(1 / lambda) V^T the score is z . (P z), and dimension i
+ * contributes z_i (P z)_i: the contributions add up to the score.  A
+ * dimension's term can be negative when it offsets another along a
+ * correlation (a row that keeps a correlation the training rows obey).
+ */
+static AnStatus
+pca_explain(AnContext *ctx, void *state, const float *x, int dim, double *contrib,
+			double *rest)
+{
+	Pca		   *pca = state;
+	int			c = pca->n_components;
+	double	   *z = an_alloc_array(ctx, dim, sizeof(double));
+	double	   *p = an_alloc_array(ctx, c, sizeof(double));
+
+	if (!z || !p)
+	{
+		an_free(ctx, z);
+		an_free(ctx, p);
+		return an_nomem(ctx);
+	}
+	for (int i = 0; i < dim; i++)
+		z[i] = (double) x[i] - pca->mean[i];
+	for (int j = 0; j < c; j++)
+	{
+		const float *v = pca->components + (size_t) j * dim;
+		double		s = 0.0;
+
+		for (int i = 0; i < dim; i++)
+			s += z[i] * v[i];
+		p[j] = s / pca->eigenvalues[j];
+	}
+	for (int i = 0; i < dim; i++)
+	{
+		double		pz = 0.0;
+
+		for (int j = 0; j < c; j++)
+			pz += (double) pca->components[(size_t) j * dim + i] * p[j];
+		contrib[i] = z[i] * pz;
+	}
+	*rest = 0.0;
+	an_free(ctx, z);
+	an_free(ctx, p);
+	return AN_OK;
+}
+
 /* ---- training ---- */
 
 /*
@@ -349,6 +395,7 @@ const AnMethod an_method_pca = {
 	.set_option = pca_set_option,
 	.fit = pca_fit,
 	.score = pca_score,
+	.explain = pca_explain,
 	.encode = pca_encode,
 	.decode = pca_decode,
 	.destroy = pca_destroy,

@@ -347,6 +347,38 @@ vae_score(void *state, const float *x, int n, double *out)
 			out[i] += w * kl[i];
 }
 
+/*
+ * The reconstruction error at z = mu split by dimension, (y_j - x_j)^2 /
+ * dim; the KL term of the elbo and recon_kl scores belongs to no input
+ * dimension and is the rest.
+ */
+static AnStatus
+vae_explain(AnContext *ctx, void *state, const float *x, int dim, double *contrib,
+			double *rest)
+{
+	Vae		   *vae = state;
+	double		recon,
+				kl;
+	const float *y;
+	double		w = 0.0;
+
+	(void) ctx;
+	vae_forward_mean(vae, x, 1, &recon, &kl);
+	y = vae->decoder.outs[vae->decoder.n_layers - 1];
+	for (int j = 0; j < dim; j++)
+	{
+		double		diff = (double) y[j] - x[j];
+
+		contrib[j] = diff * diff / dim;
+	}
+	if (vae->score == VAE_SCORE_ELBO)
+		w = vae->beta;
+	else if (vae->score == VAE_SCORE_RECON_KL)
+		w = 0.5;
+	*rest = w * kl;
+	return AN_OK;
+}
+
 static AnStatus
 vae_encode(AnContext *ctx, const void *state, AnPacker *pk)
 {
@@ -427,6 +459,7 @@ const AnMethod an_method_vae = {
 	.eval_loss = vae_eval_loss,
 	.params = vae_params,
 	.score = vae_score,
+	.explain = vae_explain,
 	.encode = vae_encode,
 	.decode = vae_decode,
 	.destroy = vae_destroy,

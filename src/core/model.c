@@ -176,7 +176,23 @@ an_model_fit(AnContext *ctx, AnModel *model, const AnOptions *opts,
 	for (int q = 0; q < AN_N_QUANTILES; q++)
 		model->quantiles[q] = an_quantile_sorted(scores, n,
 												 (double) q / (AN_N_QUANTILES - 1));
-	model->threshold = an_quantile_sorted(scores, n, 1.0 - opts->contamination);
+	if (opts->contamination_auto)
+	{
+		/* the share of training rows it flags is recorded as the contamination */
+		size_t		above = 0;
+		AnStatus	st = an_threshold_auto(ctx, scores, n, &model->threshold);
+
+		if (st != AN_OK)
+		{
+			an_free(ctx, scores);
+			return st;
+		}
+		for (size_t i = 0; i < n; i++)
+			above += scores[i] > model->threshold;
+		model->contamination = (double) above / (double) n;
+	}
+	else
+		model->threshold = an_quantile_sorted(scores, n, 1.0 - opts->contamination);
 	an_free(ctx, scores);
 
 	model->trained_rows = (int64_t) n;

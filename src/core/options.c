@@ -242,7 +242,20 @@ an_options_set(AnContext *ctx, AnOptions *opts, const char *key, const AnOptionV
 		return AN_OK;
 	}
 	if (strcmp(key, "contamination") == 0)
-		return an_option_real(ctx, key, v, 0.0, 0.5, true, &opts->contamination);
+	{
+		if (v->kind == AN_OPTION_STRING && strcmp(v->string, "auto") == 0)
+		{
+			opts->contamination_auto = true;
+			return AN_OK;
+		}
+		if (v->kind == AN_OPTION_NUMBER)
+		{
+			opts->contamination_auto = false;
+			return an_option_real(ctx, key, v, 0.0, 0.5, true, &opts->contamination);
+		}
+		return an_error(ctx, AN_ERR_INVALID,
+						"option \"%s\" must be a number in (0, 0.5] or \"auto\"", key);
+	}
 	if (strcmp(key, "max_rows") == 0)
 	{
 		AN_TRY(an_option_int(ctx, key, v, 1, INT64_C(1) << 40, &opts->max_rows));

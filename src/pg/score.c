@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * score.c
- *	  anomaly_score and anomaly_is_anomaly: scoring rows in queries.
+ *	  anomaly_score, anomaly_is_anomaly and anomaly_percentile: scoring rows
+ *	  in queries.
  *
  * The per-call-site state in fn_extra lives as long as the query, so the
  * model is validated against the catalog once per query (cache.c), and
@@ -12,7 +13,8 @@
  *
  * anomaly_is_anomaly compares with the threshold of the catalog row, which
  * the cache keeps with the model: the document's threshold is only the
- * value that row started with.
+ * value that row started with.  anomaly_percentile places a score among
+ * the training rows' scores, from the document's stored quantiles.
  *
  * IDENTIFICATION
  *	  src/pg/score.c
@@ -32,11 +34,14 @@
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
 
+#include "anomaly/explain.h"
 #include "anomaly/pg.h"
 
 PG_FUNCTION_INFO_V1(anomaly_score_row);
 PG_FUNCTION_INFO_V1(anomaly_score_array);
 PG_FUNCTION_INFO_V1(anomaly_is_anomaly_row);
+PG_FUNCTION_INFO_V1(anomaly_percentile_row);
+PG_FUNCTION_INFO_V1(anomaly_percentile_array);
 
 typedef struct ScoreState
 {
@@ -288,6 +293,24 @@ anomaly_score_heap_tuple(MemoryContext mcxt, void **site, const char *ref,
 	return score;
 }
 
+const double *
+anomaly_encode_record(FunctionCallInfo fcinfo, const char *ref, HeapTupleHeader rec,
+					  AnomalyCachedModel **cached, bool **feature_null)
+{
+	ScoreState *state = score_state(fcinfo, ref);
+	const AnFeatureSpec *spec = &state->cached->model.spec;
+
+	encode_row(fcinfo, state, rec);
+	*cached = state->cached;
+	if (feature_null)
+	{
+		*feature_null = palloc(sizeof(bool) * spec->n_features);
+		for (int i = 0; i < spec->n_features; i++)
+			(*feature_null)[i] = state->nulls[state->attno[i]];
+	}
+	return state->raw;
+}
+
 static double
 score_row(FunctionCallInfo fcinfo, ScoreState **out)
 {
@@ -319,8 +342,9 @@ anomaly_is_anomaly_row(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(score > state->cached->threshold);
 }
 
-Datum
-anomaly_score_array(PG_FUNCTION_ARGS)
+/* the score of an encoded feature vector (a float8[] in model order) */
+static double
+score_array(FunctionCallInfo fcinfo, ScoreState **out)
 {
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
@@ -354,5 +378,37 @@ anomaly_score_array(PG_FUNCTION_ARGS)
 		state->raw[j] = values[j];
 	}
 	an_model_score_raw(&state->cached->model, state->raw, 1, &score);
-	PG_RETURN_FLOAT8(score);
+	*out = state;
+	return score;
+}
+
+Datum
+anomaly_score_array(PG_FUNCTION_ARGS)
+{
+	ScoreState *state;
+
+	PG_RETURN_FLOAT8(score_array(fcinfo, &state));
+}
+
+/*
+ * The fraction of the training rows' scores below the row's score, from
+ * the 101 quantiles the document stores (explain.c), so that scores of
+ * different models, or methods, read on one scale.
+ */
+Datum
+anomaly_percentile_row(PG_FUNCTION_ARGS)
+{
+	ScoreState *state;
+	double		score = score_row(fcinfo, &state);
+
+	PG_RETURN_FLOAT8(an_model_percentile(&state->cached->model, score));
+}
+
+Datum
+anomaly_percentile_array(PG_FUNCTION_ARGS)
+{
+	ScoreState *state;
+	double		score = score_array(fcinfo, &state);
+
+	PG_RETURN_FLOAT8(an_model_percentile(&state->cached->model, score));
 }

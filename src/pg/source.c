@@ -723,3 +723,20 @@ anomaly_load_training_set(AnContext *ctx, const char *source, ArrayType *exclude
 	encode_rows(&set->spec, rows, set->n, ncols, slot_of_code, set->raw);
 	pfree(rows);
 }
+
+struct _SPI_plan *
+anomaly_prepare_source(const char *source)
+{
+	SPIPlanPtr	plan = SPI_prepare(source_query(source), 0, NULL);
+
+	if (plan == NULL)
+		elog(ERROR, "anomaly: could not prepare the source query: %s",
+			 SPI_result_code_string(SPI_result));
+	if (!SPI_is_cursor_plan(plan))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the source must be a single query that returns rows"),
+				 errdetail("Source: %s", source)));
+	check_read_only(plan);
+	return plan;
+}

@@ -9,7 +9,9 @@
  * Reads a CSV with header f0,...,label (label 1 = anomaly), standardises
  * every column (mean, population standard deviation), trains on all rows
  * with the label left out, scores them, and prints AUROC (ties averaged)
- * and average precision.  Option values are JSON-like: numbers, strings,
+ * and average precision, then what the model's threshold flags: the share
+ * of training rows (the stored contamination), the false-positive rate
+ * and the recall among the scored rows.  Option values are JSON-like: numbers, strings,
  * true/false, or [a,b,...] arrays of numbers.  With split=F (0 < F < 1)
  * it trains on the rows an_bench_in_train() puts in the training part
  * (the same rule as test/bench/quality.sh and reference_split.py), scales
@@ -378,10 +380,37 @@ main(int argc, char **argv)
 		if (dump)
 			dump_scores(&model, dump, raw, n_train, scores, labels + first, n_scored, dim);
 	}
-	printf("%s %s rows %zu dims %d epochs %d auroc %.4f auprc %.4f seconds %.2f loss %.6f\n",
+	printf("%s %s rows %zu dims %d epochs %d auroc %.4f auprc %.4f seconds %.2f loss %.6f",
 		   argv[1], argv[2], n_scored, dim, model.epochs_run, auroc, ap,
 		   (double) (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9,
 		   model.loss);
+	/* what the model's threshold flags among the scored rows, by class */
+	{
+		size_t		first = n_train < n ? n_train : 0;
+		double		normal = 0,
+					anomalies = 0,
+					fp = 0,
+					tp = 0;
+
+		for (size_t i = 0; i < n_scored; i++)
+		{
+			bool		flagged = scores[i] > model.threshold;
+
+			if (labels[first + i])
+			{
+				anomalies++;
+				tp += flagged;
+			}
+			else
+			{
+				normal++;
+				fp += flagged;
+			}
+		}
+		printf(" threshold %.6g train_flagged %.4f fpr %.4f recall %.4f\n",
+			   model.threshold, model.contamination,
+			   normal > 0 ? fp / normal : NAN, anomalies > 0 ? tp / anomalies : NAN);
+	}
 	an_model_free(&ctx, &model);
 	an_options_free(&ctx, &opts);
 	free(raw);

@@ -65,8 +65,8 @@ score_one(void *state, const float *row)
  * {1, 2, 2, 3, 10}: skewness positive, so the skew tail is the right one.
  *	 x = 2:   P(X <= 2) = 3/5, P(X >= 2) = 4/5
  *	 x = 10:  1, 1/5
- *	 x = 0:   0 -> floor 1/6, times exp(-1 / s) for the distance 1 below the
- *			  range, s = IQR / 1.349 = (3 - 2) / 1.349; and 1
+ *	 x = 0:   0 -> floor 1/6, 1; 1 below the minimum, in units of the
+ *			  interquartile range of the knots (3 - 2), extends l by 1
  *	 x = 2.5: 3/5, 2/5
  * pyod: max(r, (l + r) / 2); paper (one feature): max(l, r).
  */
@@ -76,7 +76,7 @@ UNIT_TEST(ecod_tails_by_hand)
 	UnitAlloc	counter = {0};
 	const float x[] = {2, 10, 1, 3, 2};
 	const float probes[] = {2, 10, 0, 2.5f};
-	double		l[4] = {-log(0.6), 0.0, log(6.0) + 1.349, -log(0.6)};
+	double		l[4] = {-log(0.6), 0.0, log(6.0) + 1.0, -log(0.6)};
 	double		r[4] = {-log(0.8), log(5.0), 0.0, -log(0.4)};
 	void	   *pyod,
 			   *paper;
@@ -91,8 +91,8 @@ UNIT_TEST(ecod_tails_by_hand)
 	}
 	/* the same numbers written out: x = 2 and x = 0 */
 	CHECK_CLOSE(score_one(pyod, &probes[0]), 0.3669845875, 1e-9, 0);
-	CHECK_CLOSE(score_one(pyod, &probes[2]), 0.8958797346 + 0.6745, 1e-9, 0);
-	CHECK_CLOSE(score_one(paper, &probes[2]), 1.7917594692 + 1.349, 1e-9, 0);
+	CHECK_CLOSE(score_one(pyod, &probes[2]), 1.3958797346, 1e-9, 0);
+	CHECK_CLOSE(score_one(paper, &probes[2]), 2.7917594692, 1e-9, 0);
 	ecod()->destroy(&ctx, pyod);
 	ecod()->destroy(&ctx, paper);
 	CHECK_NO_LEAKS(&counter);
@@ -195,8 +195,9 @@ UNIT_TEST(ecod_interpolated_ecdf)
 
 /*
  * A constant column contributes nothing to training rows (both tails are
- * 1) and, for any other value, the floored tail, log(n + 1), plus the
- * distance beyond the (empty) range over a spread of 1.
+ * 1) and, for any other value, the floored tail log(n + 1) plus the
+ * extended tail: the distance beyond the range over the scale, which is 1
+ * for a column of no spread.
  */
 UNIT_TEST(ecod_constant_column)
 {

@@ -489,7 +489,12 @@ UNIT_TEST(iforest_constant_columns)
 	CHECK(used[0] && !used[1] && used[2]);
 	iforest()->destroy(&ctx, state);
 
-	/* every column constant: single leaves of psi rows, every score 0.5 */
+	/*
+	 * Every column constant: single leaves of psi rows, every score 0.5.
+	 * The probe lies outside the (empty) ranges, but a tree without a split
+	 * has nowhere to cut it off: a forest cannot tell rows of a table with
+	 * no varying column apart.
+	 */
 	REQUIRE(if_fit(&ctx, &opts, flat, 300, 2, 4, &state) == AN_OK);
 	layout_of(&ctx, state, &psi, &depth, nodes, 30, used, 2);
 	for (int t = 0; t < 30; t++)
