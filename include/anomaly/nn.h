@@ -146,6 +146,17 @@ extern double an_mse(const float *y, const float *target, int n, int d, float *g
 /* per-row mean of squared differences, the reconstruction score */
 extern void an_row_mse(const float *y, const float *target, int n, int d, double *out);
 
+/*
+ * Binary cross-entropy with logits, mean over n (PyTorch's
+ * F.binary_cross_entropy_with_logits): target t in [0, 1], loss
+ * softplus(l) - t l, computed without overflow for any finite logit; if
+ * grad is not NULL it receives d loss / d l = (sigmoid(l) - t) / n.
+ */
+extern double an_bce_logits(const float *logit, const float *target, int n, float *grad);
+
+/* softplus(x) = log(1 + exp(x)), without overflow */
+extern double an_softplus(double x);
+
 /* ---- Adam (adam.c) ---- */
 
 typedef struct AnAdam

@@ -1,13 +1,15 @@
 /*-------------------------------------------------------------------------
  *
  * loss.c
- *	  Reconstruction losses.
+ *	  Losses: reconstruction errors and binary cross-entropy with logits.
  *
  * IDENTIFICATION
  *	  src/core/loss.c
  *
  *-------------------------------------------------------------------------
  */
+#include <math.h>
+
 #include "anomaly/nn.h"
 
 double
@@ -45,4 +47,32 @@ an_row_mse(const float *y, const float *target, int n, int d, double *out)
 		}
 		out[i] = sum / d;
 	}
+}
+
+double
+an_softplus(double x)
+{
+	/* log(1 + e^x) = max(x, 0) + log1p(e^-|x|): the exponent is never positive */
+	return (x > 0.0 ? x : 0.0) + log1p(exp(-fabs(x)));
+}
+
+double
+an_bce_logits(const float *logit, const float *target, int n, float *grad)
+{
+	double		sum = 0.0;
+
+	for (int i = 0; i < n; i++)
+	{
+		double		l = logit[i];
+
+		sum += an_softplus(l) - (double) target[i] * l;
+		if (grad)
+		{
+			/* sigmoid from the side where exp() cannot overflow */
+			double		s = l >= 0.0 ? 1.0 / (1.0 + exp(-l)) : exp(l) / (1.0 + exp(l));
+
+			grad[i] = (float) ((s - target[i]) / n);
+		}
+	}
+	return n > 0 ? sum / n : 0.0;
 }
