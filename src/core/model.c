@@ -419,9 +419,10 @@ decode_document(AnContext *ctx, const AnObject *doc, AnModel *model)
 	AN_TRY(an_get_real(ctx, doc, "threshold", &model->threshold));
 	AN_TRY(an_get_real(ctx, doc, "contamination", &model->contamination));
 	AN_TRY(an_get_reals(ctx, doc, "score_quantiles", model->quantiles, AN_N_QUANTILES));
-	if (!(model->contamination > 0.0 && model->contamination <= 0.5))
+	/* 0 when contamination "auto" put the threshold above every training row */
+	if (!(model->contamination >= 0.0 && model->contamination <= 0.5))
 		return an_error(ctx, AN_ERR_CORRUPT,
-						"corrupt model document: field \"contamination\" is not in (0, 0.5]");
+						"corrupt model document: field \"contamination\" is not in [0, 0.5]");
 
 	AN_TRY(an_get_map(ctx, doc, "training", &training));
 	AN_TRY(an_get_int(ctx, training, "rows", 0, INT64_MAX, &model->trained_rows));
