@@ -36,7 +36,7 @@
 #define QUICK_EPOCHS 10
 
 /* documents longer than this are cut or damaged at a stride, not everywhere */
-#define MAX_POSITIONS 1500
+#define MAX_POSITIONS 4000
 /* damaged documents that decode score these rows (fixture outliers, normal rows) */
 #define DAMAGE_ROWS 8
 /* random damage of one to eight bytes at once, per method */
