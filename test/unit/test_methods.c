@@ -486,13 +486,62 @@ allocation_failures(const AnMethod *m, const Variant *variant)
 				  name, counter.outstanding, counter.bad_frees);
 }
 
+/*
+ * A fit callback that fails leaves *state NULL and nothing allocated
+ * (method.h), for every allocation it makes; the quick options' rows and
+ * options stay alive around it.
+ */
+static void
+fit_allocation_failures(const AnMethod *m, const Variant *variant)
+{
+	AnContext	ctx;
+	UnitAlloc	counter = {0};
+	AnModel		holder;
+	AnOptions	opts;
+	AnRng		rng;
+	float	   *x = NULL;
+	void	   *state = NULL;
+	long		n_fit;
+
+	unit_context_counting(&ctx, &counter);
+	memset(&opts, 0, sizeof(opts));
+	REQUIRE(prepare(&ctx, &holder, &x) == AN_OK);
+	REQUIRE(quick_options(&ctx, &opts, m, variant, 42) == AN_OK);
+	counter.n_allocs = 0;
+	an_rng_seed(&rng, 42);
+	REQUIRE(m->fit(&ctx, &opts, x, TRAIN_ROWS, FIX_DIM, &rng, &state) == AN_OK);
+	n_fit = counter.n_allocs;
+	m->destroy(&ctx, state);
+	for (long k = 1; k <= n_fit; k += n_fit / 400 + 1)
+	{
+		state = NULL;
+		counter.n_allocs = 0;
+		counter.fail_at = k;
+		an_rng_seed(&rng, 42);
+		CHECK_STATUS(m->fit(&ctx, &opts, x, TRAIN_ROWS, FIX_DIM, &rng, &state), AN_ERR_NOMEM);
+		counter.fail_at = 0;
+		if (state != NULL)
+			unit_fail(__FILE__, __LINE__, "%s: allocation %ld of fit failed, state left",
+					  case_name(m, variant), k);
+	}
+	an_options_free(&ctx, &opts);
+	an_model_free(&ctx, &holder);
+	free(x);
+	CHECK_NO_LEAKS(&counter);
+}
+
 UNIT_TEST(methods_allocation_failures)
 {
 	const Variant *variant;
 	const AnMethod *m;
 
 	for (int i = 0; (m = case_at(i, &variant)) != NULL; i++)
+	{
 		allocation_failures(m, variant);
+		/* (an ensemble of networks by default: its cheap variant only) */
+		if (m->fit && (!m->network_options || variant))
+			fit_allocation_failures(m, variant);
+	}
 }
 
 /*
