@@ -162,6 +162,32 @@ fixture_options(AnContext *ctx, AnOptions *opts, int epochs, uint64_t seed, size
 }
 
 AnStatus
+fixture_quick_options(AnContext *ctx, AnOptions *opts, const AnMethod *method,
+					  uint64_t seed, int epochs)
+{
+	static const double hidden[1] = {16};
+	AnOptionValue h = {.kind = AN_OPTION_ARRAY, .items = hidden, .n_items = 1};
+	AnOptionValue v;
+
+	AN_TRY(an_options_init(ctx, opts, method));
+	v = unit_num((double) seed);
+	AN_TRY(an_options_set(ctx, opts, "seed", &v));
+	if (an_method_is_gradient(method) || method->network_options)
+	{
+		AN_TRY(an_options_set(ctx, opts, "hidden", &h));
+		v = unit_num(3);
+		AN_TRY(an_options_set(ctx, opts, "latent", &v));
+		v = unit_num(epochs);
+		AN_TRY(an_options_set(ctx, opts, "epochs", &v));
+		v = unit_num(32);
+		AN_TRY(an_options_set(ctx, opts, "batch_size", &v));
+		v = unit_num(0.01);
+		AN_TRY(an_options_set(ctx, opts, "learning_rate", &v));
+	}
+	return AN_OK;
+}
+
+AnStatus
 fixture_fit(AnContext *ctx, AnModel *model, size_t n, int epochs, uint64_t seed,
 			float **x)
 {

@@ -47,6 +47,14 @@ extern AnStatus fixture_options(AnContext *ctx, AnOptions *opts, int epochs,
 								uint64_t seed, size_t n);
 
 /*
+ * Quick options for any method, not resolved: the seed, and where the
+ * method takes network options hidden [16], latent 3, the given epochs,
+ * batches of 32, learning rate 0.01.
+ */
+extern AnStatus fixture_quick_options(AnContext *ctx, AnOptions *opts,
+									  const AnMethod *method, uint64_t seed, int epochs);
+
+/*
  * Everything at once: rows, spec, scaler, options and an_model_fit.
  * *x receives the scaled rows (malloc'd) if x is not NULL.
  */

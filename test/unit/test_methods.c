@@ -117,30 +117,12 @@ case_name(const AnMethod *m, const Variant *variant)
 	return name;
 }
 
-/* quick options: the network options only where the method takes them */
+/* the fixture's quick options, then the variant's own, resolved */
 static AnStatus
 quick_options(AnContext *ctx, AnOptions *opts, const AnMethod *method,
 			  const Variant *variant, uint64_t seed)
 {
-	static const double hidden[1] = {16};
-	AnOptionValue h = {.kind = AN_OPTION_ARRAY, .items = hidden, .n_items = 1};
-	AnOptionValue v;
-
-	AN_TRY(an_options_init(ctx, opts, method));
-	v = unit_num((double) seed);
-	AN_TRY(an_options_set(ctx, opts, "seed", &v));
-	if (an_method_is_gradient(method) || method->network_options)
-	{
-		AN_TRY(an_options_set(ctx, opts, "hidden", &h));
-		v = unit_num(3);
-		AN_TRY(an_options_set(ctx, opts, "latent", &v));
-		v = unit_num(QUICK_EPOCHS);
-		AN_TRY(an_options_set(ctx, opts, "epochs", &v));
-		v = unit_num(32);
-		AN_TRY(an_options_set(ctx, opts, "batch_size", &v));
-		v = unit_num(0.01);
-		AN_TRY(an_options_set(ctx, opts, "learning_rate", &v));
-	}
+	AN_TRY(fixture_quick_options(ctx, opts, method, seed, QUICK_EPOCHS));
 	for (int k = 0; variant && k < 3 && variant->opts[k].key; k++)
 		AN_TRY(an_options_set(ctx, opts, variant->opts[k].key, &variant->opts[k].value));
 	an_options_resolve(opts, FIX_DIM, TRAIN_ROWS);
