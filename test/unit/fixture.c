@@ -209,6 +209,39 @@ fixture_fit(AnContext *ctx, AnModel *model, size_t n, int epochs, uint64_t seed,
 	return st;
 }
 
+/* ---- a method's state, read back from its own encoding ---- */
+
+const AnObject *
+fixture_state_object(AnContext *ctx, const AnMethod *method, const void *state,
+					 FixtureState *doc)
+{
+	AnPacker	pk;
+	size_t		off = 0;
+
+	memset(doc, 0, sizeof(*doc));
+	doc->ctx = ctx;
+	an_buffer_init(&doc->buf, ctx);
+	an_packer_init(&pk, &doc->buf);
+	if (method->encode(ctx, state, &pk) != AN_OK || doc->buf.failed)
+		return NULL;
+	msgpack_unpacked_init(&doc->msg);
+	doc->unpacked = true;
+	if (msgpack_unpack_next(&doc->msg, doc->buf.data, doc->buf.len, &off) !=
+		MSGPACK_UNPACK_SUCCESS || off != doc->buf.len)
+		return NULL;
+	return &doc->msg.data;
+}
+
+void
+fixture_state_free(FixtureState *doc)
+{
+	if (doc->unpacked)
+		msgpack_unpacked_destroy(&doc->msg);
+	an_free(doc->ctx, doc->buf.data);
+	doc->unpacked = false;
+	doc->buf.data = NULL;
+}
+
 /* ---- the shared model ---- */
 
 static FixtureModel *shared;

@@ -61,6 +61,23 @@ extern AnStatus fixture_quick_options(AnContext *ctx, AnOptions *opts,
 extern AnStatus fixture_fit(AnContext *ctx, AnModel *model, size_t n, int epochs,
 							uint64_t seed, float **x);
 
+/*
+ * A method's state encoded alone and unpacked, to read its fields: the
+ * object is valid until fixture_state_free.  NULL if encoding fails or
+ * does not unpack to exactly one object.
+ */
+typedef struct FixtureState
+{
+	AnContext  *ctx;
+	AnBuffer	buf;
+	msgpack_unpacked msg;
+	bool		unpacked;
+} FixtureState;
+
+extern const AnObject *fixture_state_object(AnContext *ctx, const AnMethod *method,
+											const void *state, FixtureState *doc);
+extern void fixture_state_free(FixtureState *doc);
+
 /* the shared trained model: 2000 rows, seed 42, built on first use */
 typedef struct FixtureModel
 {

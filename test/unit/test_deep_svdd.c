@@ -95,45 +95,6 @@ svdd_fit(AnContext *ctx, AnModel *model, const AnOptions *opts, size_t n,
 	return st;
 }
 
-/* ---- the state, read back from the method's own encoding ---- */
-
-typedef struct StateDoc
-{
-	AnContext  *ctx;
-	AnBuffer	buf;
-	msgpack_unpacked msg;
-	bool		unpacked;
-} StateDoc;
-
-/* encode a method state alone and unpack it; NULL on failure */
-static const AnObject *
-state_doc(AnContext *ctx, const void *state, StateDoc *doc)
-{
-	AnPacker	pk;
-	size_t		off = 0;
-
-	memset(doc, 0, sizeof(*doc));
-	doc->ctx = ctx;
-	an_buffer_init(&doc->buf, ctx);
-	an_packer_init(&pk, &doc->buf);
-	if (svdd()->encode(ctx, state, &pk) != AN_OK || doc->buf.failed)
-		return NULL;
-	msgpack_unpacked_init(&doc->msg);
-	doc->unpacked = true;
-	if (msgpack_unpack_next(&doc->msg, doc->buf.data, doc->buf.len, &off) !=
-		MSGPACK_UNPACK_SUCCESS || off != doc->buf.len)
-		return NULL;
-	return &doc->msg.data;
-}
-
-static void
-state_doc_free(StateDoc *doc)
-{
-	if (doc->unpacked)
-		msgpack_unpacked_destroy(&doc->msg);
-	an_free(doc->ctx, doc->buf.data);
-}
-
 /* ---- a double-precision reference of the encoder and both losses ---- */
 
 typedef struct RefSvdd
@@ -226,8 +187,8 @@ ref_loss(const RefSvdd *ref, const double *x, int n, uint64_t *signs)
 static bool
 ref_from_state(RefSvdd *ref, AnContext *ctx, void *state, const AnParamList *params)
 {
-	StateDoc	doc;
-	const AnObject *obj = state_doc(ctx, state, &doc);
+	FixtureState doc;
+	const AnObject *obj = fixture_state_object(ctx, svdd(), state, &doc);
 	const AnObject *enc,
 			   *layers;
 	float		centre[MAX_W];
@@ -278,7 +239,7 @@ ref_from_state(RefSvdd *ref, AnContext *ctx, void *state, const AnParamList *par
 		ref->nu = nu;
 		ref->soft = o && an_object_str_eq(o, "soft_boundary");
 	}
-	state_doc_free(&doc);
+	fixture_state_free(&doc);
 	return ok;
 }
 
@@ -374,7 +335,7 @@ UNIT_TEST(deep_svdd_option_defaults_and_effect)
 	{
 		AnOptions	opts;
 		AnModel		model;
-		StateDoc	doc;
+		FixtureState doc;
 		const AnObject *st;
 		double		nu = -1,
 					eps = -1,
@@ -388,7 +349,7 @@ UNIT_TEST(deep_svdd_option_defaults_and_effect)
 			REQUIRE(set_num(&ctx, &opts, "eps", 0.5) == AN_OK);
 		}
 		REQUIRE(svdd_fit(&ctx, &model, &opts, 300, 70, NULL, NULL) == AN_OK);
-		st = state_doc(&ctx, model.state, &doc);
+		st = fixture_state_object(&ctx, svdd(), model.state, &doc);
 		REQUIRE(st != NULL);
 		CHECK(st->type == MSGPACK_OBJECT_MAP && st->via.map.size == 6);
 		CHECK(an_object_str_eq(an_map_get(st, "objective"),
@@ -400,7 +361,7 @@ UNIT_TEST(deep_svdd_option_defaults_and_effect)
 		CHECK(eps == (variant ? 0.5 : 0.1));
 		/* one_class has no radius; soft_boundary fitted one */
 		CHECK(variant ? radius > 0 : radius == 0);
-		state_doc_free(&doc);
+		fixture_state_free(&doc);
 		an_model_free(&ctx, &model);
 		an_options_free(&ctx, &opts);
 	}
@@ -1006,7 +967,7 @@ UNIT_TEST(deep_svdd_stored_layout)
 		UnitAlloc	counter = {0};
 		AnOptions	opts;
 		AnModel		model;
-		StateDoc	doc;
+		FixtureState doc;
 		const AnObject *st,
 				   *enc,
 				   *layers;
@@ -1018,7 +979,7 @@ UNIT_TEST(deep_svdd_stored_layout)
 		REQUIRE(svdd_fit(&ctx, &model, &opts, 600, 123, NULL, NULL) == AN_OK);
 
 		/* the layout: an encoder 9 -> 16 -> 4 without bias, a 4-float centre */
-		st = state_doc(&ctx, model.state, &doc);
+		st = fixture_state_object(&ctx, svdd(), model.state, &doc);
 		REQUIRE(st != NULL);
 		REQUIRE(an_get_map(&ctx, st, "encoder", &enc) == AN_OK);
 		REQUIRE(an_get_array(&ctx, enc, "layers", &layers) == AN_OK);
@@ -1040,7 +1001,7 @@ UNIT_TEST(deep_svdd_stored_layout)
 			for (int k = 0; k < 4; k++)
 				CHECK(fabsf(centre[k]) >= 0.1f);
 		}
-		state_doc_free(&doc);
+		fixture_state_free(&doc);
 
 		an_model_free(&ctx, &model);
 		an_options_free(&ctx, &opts);

@@ -91,39 +91,6 @@ oc_fit(AnContext *ctx, AnModel *model, const AnOptions *opts, uint64_t data_seed
 	return st;
 }
 
-/* the method's state of a model, packed and unpacked (msg owns it) */
-static const AnObject *
-state_object(AnContext *ctx, const AnMethod *method, void *state,
-			 msgpack_unpacked *msg, char **bytes)
-{
-	AnBuffer	buf;
-	AnPacker	pk;
-	size_t		off = 0;
-
-	an_buffer_init(&buf, ctx);
-	an_packer_init(&pk, &buf);
-	if (method->encode(ctx, state, &pk) != AN_OK || buf.failed)
-	{
-		an_free(ctx, buf.data);
-		return NULL;
-	}
-	msgpack_unpacked_init(msg);
-	if (msgpack_unpack_next(msg, buf.data, buf.len, &off) != MSGPACK_UNPACK_SUCCESS)
-	{
-		an_free(ctx, buf.data);
-		return NULL;
-	}
-	*bytes = buf.data;
-	return &msg->data;
-}
-
-static void
-state_object_free(AnContext *ctx, msgpack_unpacked *msg, char *bytes)
-{
-	msgpack_unpacked_destroy(msg);
-	an_free(ctx, bytes);
-}
-
 static double
 sigmoid(double x)
 {
@@ -280,8 +247,7 @@ UNIT_TEST(ocnn_default_layout)
 	UnitAlloc	counter = {0};
 	AnOptions	opts;
 	AnModel		model;
-	msgpack_unpacked msg;
-	char	   *bytes = NULL;
+	FixtureState doc;
 	const AnObject *st;
 	int			dims[5];
 	const char *acts[4];
@@ -297,7 +263,7 @@ UNIT_TEST(ocnn_default_layout)
 	REQUIRE(set_number(&ctx, &opts, "seed", 4) == AN_OK);
 	an_options_resolve(&opts, FIX_DIM, 300);
 	REQUIRE(oc_fit(&ctx, &model, &opts, 4, 300, NULL) == AN_OK);
-	st = state_object(&ctx, model.method, model.state, &msg, &bytes);
+	st = fixture_state_object(&ctx, model.method, model.state, &doc);
 	REQUIRE(st != NULL);
 
 	CHECK(an_get_bool(&ctx, st, "pretrained", &pretrained) == AN_OK && pretrained);
@@ -315,7 +281,7 @@ UNIT_TEST(ocnn_default_layout)
 	CHECK(an_map_get(st, "rbf_points") && an_map_get(st, "rbf_points")->via.bin.size == 64 * 8 * 4);
 	CHECK(st->via.map.size == 8);
 
-	state_object_free(&ctx, &msg, bytes);
+	fixture_state_free(&doc);
 	an_model_free(&ctx, &model);
 	an_options_free(&ctx, &opts);
 	CHECK_NO_LEAKS(&counter);
@@ -332,8 +298,7 @@ check_layout(bool pretrain, int centers, size_t n)
 	UnitAlloc	counter = {0};
 	AnOptions	opts;
 	AnModel		model;
-	msgpack_unpacked msg;
-	char	   *bytes = NULL;
+	FixtureState doc;
 	const AnObject *st;
 	float	   *x = NULL;
 	AnMlp		enc;
@@ -350,7 +315,7 @@ check_layout(bool pretrain, int centers, size_t n)
 	REQUIRE(oc_options(&ctx, &opts, 2, 8, n, pretrain, centers) == AN_OK);
 	REQUIRE(set_number(&ctx, &opts, "nu", 0.2) == AN_OK);
 	REQUIRE(oc_fit(&ctx, &model, &opts, 8, n, &x) == AN_OK);
-	st = state_object(&ctx, model.method, model.state, &msg, &bytes);
+	st = fixture_state_object(&ctx, model.method, model.state, &doc);
 	REQUIRE(st != NULL);
 
 	CHECK(an_get_real(&ctx, st, "nu", &nu) == AN_OK && nu == 0.2);
@@ -418,7 +383,7 @@ check_layout(bool pretrain, int centers, size_t n)
 	}
 	free(codes);
 	free(x);
-	state_object_free(&ctx, &msg, bytes);
+	fixture_state_free(&doc);
 	an_model_free(&ctx, &model);
 	an_options_free(&ctx, &opts);
 	CHECK_NO_LEAKS(&counter);
@@ -491,9 +456,9 @@ probe_free(OcProbe *p)
 static double *
 reference_features(OcProbe *p, const float *x, int n, int *width)
 {
-	msgpack_unpacked msg;
-	char	   *bytes = NULL;
-	const AnObject *st = state_object(&p->ctx, an_method_lookup("ocnn"), p->state, &msg, &bytes);
+	FixtureState doc;
+	const AnObject *st = fixture_state_object(&p->ctx, an_method_lookup("ocnn"), p->state,
+											 &doc);
 	bool		pretrained = false;
 	int64_t		m = 0;
 	int			k = FIX_DIM;
@@ -550,7 +515,7 @@ reference_features(OcProbe *p, const float *x, int n, int *width)
 		*width = k;
 	}
 	free(codes);
-	state_object_free(&p->ctx, &msg, bytes);
+	fixture_state_free(&doc);
 	return g;
 }
 
@@ -925,8 +890,7 @@ UNIT_TEST(ocnn_best_epoch_keeps_its_r)
 	AnModel		model;
 	float	   *x = NULL;
 	double	   *s = malloc(600 * sizeof(double));
-	msgpack_unpacked msg;
-	char	   *bytes = NULL;
+	FixtureState doc;
 	const AnObject *st;
 	double		r = NAN;
 
@@ -940,7 +904,7 @@ UNIT_TEST(ocnn_best_epoch_keeps_its_r)
 	REQUIRE(log.n > 3 && log.n < 60);
 	CHECK(!log.r[log.n - 1].improved);
 
-	st = state_object(&ctx, model.method, model.state, &msg, &bytes);
+	st = fixture_state_object(&ctx, model.method, model.state, &doc);
 	REQUIRE(st != NULL);
 	CHECK(an_get_real(&ctx, st, "r", &r) == AN_OK);
 	an_model_score_scaled(&model, x, 600, s);
@@ -949,7 +913,7 @@ UNIT_TEST(ocnn_best_epoch_keeps_its_r)
 	an_sort_doubles(s, 600);
 	/* 0.1 * 599 = 59.9 */
 	CHECK_CLOSE(r, s[59] + 0.9 * (s[60] - s[59]), 1e-6, 1e-7);
-	state_object_free(&ctx, &msg, bytes);
+	fixture_state_free(&doc);
 	an_model_free(&ctx, &model);
 	an_options_free(&ctx, &opts);
 	CHECK_NO_LEAKS(&log.counter);
@@ -1134,8 +1098,7 @@ UNIT_TEST(ocnn_decode_rejects_damaged_state)
 	AnContext	ctx;
 	AnOptions	opts;
 	AnModel		model;
-	msgpack_unpacked msg;
-	char	   *bytes = NULL;
+	FixtureState doc;
 	const AnObject *st;
 	float		points[12 * 3];
 	AnMlp		net;
@@ -1145,7 +1108,7 @@ UNIT_TEST(ocnn_decode_rejects_damaged_state)
 	unit_context_malloc(&ctx);
 	REQUIRE(oc_options(&ctx, &opts, 2, 71, 200, true, 12) == AN_OK);
 	REQUIRE(oc_fit(&ctx, &model, &opts, 71, 200, NULL) == AN_OK);
-	st = state_object(&ctx, model.method, model.state, &msg, &bytes);
+	st = fixture_state_object(&ctx, model.method, model.state, &doc);
 	REQUIRE(st != NULL);
 
 	/* the state as it is decodes, and a changed key must not */
@@ -1248,7 +1211,7 @@ UNIT_TEST(ocnn_decode_rejects_damaged_state)
 		an_mlp_free(&ctx, &net);
 	}
 
-	state_object_free(&ctx, &msg, bytes);
+	fixture_state_free(&doc);
 	an_model_free(&ctx, &model);
 	an_options_free(&ctx, &opts);
 }
@@ -1259,14 +1222,13 @@ UNIT_TEST(ocnn_decode_rejects_stray_fields)
 	AnContext	ctx;
 	AnOptions	opts;
 	AnModel		model;
-	msgpack_unpacked msg;
-	char	   *bytes = NULL;
+	FixtureState doc;
 	const AnObject *st;
 
 	unit_context_malloc(&ctx);
 	REQUIRE(oc_options(&ctx, &opts, 2, 72, 200, false, 0) == AN_OK);
 	REQUIRE(oc_fit(&ctx, &model, &opts, 72, 200, NULL) == AN_OK);
-	st = state_object(&ctx, model.method, model.state, &msg, &bytes);
+	st = fixture_state_object(&ctx, model.method, model.state, &doc);
 	REQUIRE(st != NULL);
 	REFUSED(st, FIX_DIM, "\"encoder\" is present", "encoder", EDIT_ADD_NIL);
 	REFUSED(st, FIX_DIM, "\"rbf_centers\" is 0", "rbf_points", EDIT_ADD_NIL);
@@ -1275,7 +1237,7 @@ UNIT_TEST(ocnn_decode_rejects_stray_fields)
 	REFUSED(st, FIX_DIM + 2, "input width", "pretrained", EDIT_BOOL, 0);
 	/* pretrained without an encoder */
 	REFUSED(st, FIX_DIM, "\"encoder\"", "pretrained", EDIT_BOOL, 1);
-	state_object_free(&ctx, &msg, bytes);
+	fixture_state_free(&doc);
 	an_model_free(&ctx, &model);
 	an_options_free(&ctx, &opts);
 }
