@@ -162,6 +162,32 @@ fixture_options(AnContext *ctx, AnOptions *opts, int epochs, uint64_t seed, size
 }
 
 AnStatus
+fixture_quick_options(AnContext *ctx, AnOptions *opts, const AnMethod *method,
+					  uint64_t seed, int epochs)
+{
+	static const double hidden[1] = {16};
+	AnOptionValue h = {.kind = AN_OPTION_ARRAY, .items = hidden, .n_items = 1};
+	AnOptionValue v;
+
+	AN_TRY(an_options_init(ctx, opts, method));
+	v = unit_num((double) seed);
+	AN_TRY(an_options_set(ctx, opts, "seed", &v));
+	if (an_method_is_gradient(method) || method->network_options)
+	{
+		AN_TRY(an_options_set(ctx, opts, "hidden", &h));
+		v = unit_num(3);
+		AN_TRY(an_options_set(ctx, opts, "latent", &v));
+		v = unit_num(epochs);
+		AN_TRY(an_options_set(ctx, opts, "epochs", &v));
+		v = unit_num(32);
+		AN_TRY(an_options_set(ctx, opts, "batch_size", &v));
+		v = unit_num(0.01);
+		AN_TRY(an_options_set(ctx, opts, "learning_rate", &v));
+	}
+	return AN_OK;
+}
+
+AnStatus
 fixture_fit(AnContext *ctx, AnModel *model, size_t n, int epochs, uint64_t seed,
 			float **x)
 {
@@ -181,6 +207,39 @@ fixture_fit(AnContext *ctx, AnModel *model, size_t n, int epochs, uint64_t seed,
 	else
 		free(scaled);
 	return st;
+}
+
+/* ---- a method's state, read back from its own encoding ---- */
+
+const AnObject *
+fixture_state_object(AnContext *ctx, const AnMethod *method, const void *state,
+					 FixtureState *doc)
+{
+	AnPacker	pk;
+	size_t		off = 0;
+
+	memset(doc, 0, sizeof(*doc));
+	doc->ctx = ctx;
+	an_buffer_init(&doc->buf, ctx);
+	an_packer_init(&pk, &doc->buf);
+	if (method->encode(ctx, state, &pk) != AN_OK || doc->buf.failed)
+		return NULL;
+	msgpack_unpacked_init(&doc->msg);
+	doc->unpacked = true;
+	if (msgpack_unpack_next(&doc->msg, doc->buf.data, doc->buf.len, &off) !=
+		MSGPACK_UNPACK_SUCCESS || off != doc->buf.len)
+		return NULL;
+	return &doc->msg.data;
+}
+
+void
+fixture_state_free(FixtureState *doc)
+{
+	if (doc->unpacked)
+		msgpack_unpacked_destroy(&doc->msg);
+	an_free(doc->ctx, doc->buf.data);
+	doc->unpacked = false;
+	doc->buf.data = NULL;
 }
 
 /* ---- the shared model ---- */

@@ -47,11 +47,36 @@ extern AnStatus fixture_options(AnContext *ctx, AnOptions *opts, int epochs,
 								uint64_t seed, size_t n);
 
 /*
+ * Quick options for any method, not resolved: the seed, and where the
+ * method takes network options hidden [16], latent 3, the given epochs,
+ * batches of 32, learning rate 0.01.
+ */
+extern AnStatus fixture_quick_options(AnContext *ctx, AnOptions *opts,
+									  const AnMethod *method, uint64_t seed, int epochs);
+
+/*
  * Everything at once: rows, spec, scaler, options and an_model_fit.
  * *x receives the scaled rows (malloc'd) if x is not NULL.
  */
 extern AnStatus fixture_fit(AnContext *ctx, AnModel *model, size_t n, int epochs,
 							uint64_t seed, float **x);
+
+/*
+ * A method's state encoded alone and unpacked, to read its fields: the
+ * object is valid until fixture_state_free.  NULL if encoding fails or
+ * does not unpack to exactly one object.
+ */
+typedef struct FixtureState
+{
+	AnContext  *ctx;
+	AnBuffer	buf;
+	msgpack_unpacked msg;
+	bool		unpacked;
+} FixtureState;
+
+extern const AnObject *fixture_state_object(AnContext *ctx, const AnMethod *method,
+											const void *state, FixtureState *doc);
+extern void fixture_state_free(FixtureState *doc);
 
 /* the shared trained model: 2000 rows, seed 42, built on first use */
 typedef struct FixtureModel

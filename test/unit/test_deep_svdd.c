@@ -3,8 +3,9 @@
  * test_deep_svdd.c
  *	  Unit tests of Deep SVDD (method_deep_svdd.c): its options, gradient
  *	  checks of both training losses, the centre, the soft-boundary radius,
- *	  pretraining, detection, the stored state and its validation,
- *	  reproducibility and memory.
+ *	  pretraining, detection, the stored layout and its validation.  The
+ *	  round trip, allocation failures and seeds run in test_methods.c, for
+ *	  the one-class default and soft boundary with pretraining.
  *
  * The gradient checks go through the method's own callbacks: train_batch
  * leaves the gradients of the batch loss at the weights it started from in
@@ -92,45 +93,6 @@ svdd_fit(AnContext *ctx, AnModel *model, const AnOptions *opts, size_t n,
 	else
 		free(x);
 	return st;
-}
-
-/* ---- the state, read back from the method's own encoding ---- */
-
-typedef struct StateDoc
-{
-	AnContext  *ctx;
-	AnBuffer	buf;
-	msgpack_unpacked msg;
-	bool		unpacked;
-} StateDoc;
-
-/* encode a method state alone and unpack it; NULL on failure */
-static const AnObject *
-state_doc(AnContext *ctx, const void *state, StateDoc *doc)
-{
-	AnPacker	pk;
-	size_t		off = 0;
-
-	memset(doc, 0, sizeof(*doc));
-	doc->ctx = ctx;
-	an_buffer_init(&doc->buf, ctx);
-	an_packer_init(&pk, &doc->buf);
-	if (svdd()->encode(ctx, state, &pk) != AN_OK || doc->buf.failed)
-		return NULL;
-	msgpack_unpacked_init(&doc->msg);
-	doc->unpacked = true;
-	if (msgpack_unpack_next(&doc->msg, doc->buf.data, doc->buf.len, &off) !=
-		MSGPACK_UNPACK_SUCCESS || off != doc->buf.len)
-		return NULL;
-	return &doc->msg.data;
-}
-
-static void
-state_doc_free(StateDoc *doc)
-{
-	if (doc->unpacked)
-		msgpack_unpacked_destroy(&doc->msg);
-	an_free(doc->ctx, doc->buf.data);
 }
 
 /* ---- a double-precision reference of the encoder and both losses ---- */
@@ -225,8 +187,8 @@ ref_loss(const RefSvdd *ref, const double *x, int n, uint64_t *signs)
 static bool
 ref_from_state(RefSvdd *ref, AnContext *ctx, void *state, const AnParamList *params)
 {
-	StateDoc	doc;
-	const AnObject *obj = state_doc(ctx, state, &doc);
+	FixtureState doc;
+	const AnObject *obj = fixture_state_object(ctx, svdd(), state, &doc);
 	const AnObject *enc,
 			   *layers;
 	float		centre[MAX_W];
@@ -277,7 +239,7 @@ ref_from_state(RefSvdd *ref, AnContext *ctx, void *state, const AnParamList *par
 		ref->nu = nu;
 		ref->soft = o && an_object_str_eq(o, "soft_boundary");
 	}
-	state_doc_free(&doc);
+	fixture_state_free(&doc);
 	return ok;
 }
 
@@ -373,7 +335,7 @@ UNIT_TEST(deep_svdd_option_defaults_and_effect)
 	{
 		AnOptions	opts;
 		AnModel		model;
-		StateDoc	doc;
+		FixtureState doc;
 		const AnObject *st;
 		double		nu = -1,
 					eps = -1,
@@ -387,7 +349,7 @@ UNIT_TEST(deep_svdd_option_defaults_and_effect)
 			REQUIRE(set_num(&ctx, &opts, "eps", 0.5) == AN_OK);
 		}
 		REQUIRE(svdd_fit(&ctx, &model, &opts, 300, 70, NULL, NULL) == AN_OK);
-		st = state_doc(&ctx, model.state, &doc);
+		st = fixture_state_object(&ctx, svdd(), model.state, &doc);
 		REQUIRE(st != NULL);
 		CHECK(st->type == MSGPACK_OBJECT_MAP && st->via.map.size == 6);
 		CHECK(an_object_str_eq(an_map_get(st, "objective"),
@@ -399,7 +361,7 @@ UNIT_TEST(deep_svdd_option_defaults_and_effect)
 		CHECK(eps == (variant ? 0.5 : 0.1));
 		/* one_class has no radius; soft_boundary fitted one */
 		CHECK(variant ? radius > 0 : radius == 0);
-		state_doc_free(&doc);
+		fixture_state_free(&doc);
 		an_model_free(&ctx, &model);
 		an_options_free(&ctx, &opts);
 	}
@@ -994,67 +956,18 @@ UNIT_TEST(deep_svdd_detects_outliers)
 	}
 }
 
-UNIT_TEST(deep_svdd_same_seed_same_scores)
-{
-	AnContext	ctx;
-	AnOptions	opts;
-	AnModel		a,
-				b,
-				c;
-	double	   *raw = NULL;
-	double		sa[500],
-				sb[500],
-				sc[500];
-	int			differ = 0;
-
-	unit_context_malloc(&ctx);
-	REQUIRE(svdd_options(&ctx, &opts, 5, 111, 500) == AN_OK);
-	REQUIRE(set_str(&ctx, &opts, "objective", "soft_boundary") == AN_OK);
-	REQUIRE(set_num(&ctx, &opts, "pretrain_epochs", 2) == AN_OK);
-	REQUIRE(svdd_fit(&ctx, &a, &opts, 500, 112, &raw, NULL) == AN_OK);
-	free(raw);
-	REQUIRE(svdd_fit(&ctx, &b, &opts, 500, 112, &raw, NULL) == AN_OK);
-	an_model_score_raw(&a, raw, 500, sa);
-	an_model_score_raw(&b, raw, 500, sb);
-	CHECK(memcmp(sa, sb, sizeof(sa)) == 0);
-	CHECK(memcmp(&a.threshold, &b.threshold, sizeof(double)) == 0);
-	CHECK(memcmp(&a.loss, &b.loss, sizeof(double)) == 0);
-	free(raw);
-	REQUIRE(set_num(&ctx, &opts, "seed", 113) == AN_OK);
-	REQUIRE(svdd_fit(&ctx, &c, &opts, 500, 112, &raw, NULL) == AN_OK);
-	an_model_score_raw(&c, raw, 500, sc);
-	for (int i = 0; i < 500; i++)
-		differ += sc[i] != sa[i];
-	CHECK(differ > 450);
-	free(raw);
-	an_model_free(&ctx, &a);
-	an_model_free(&ctx, &b);
-	an_model_free(&ctx, &c);
-	an_options_free(&ctx, &opts);
-}
-
 /* ---- the stored document ---- */
 
-UNIT_TEST(deep_svdd_document_round_trip)
+/* the round trip itself, for both objectives: test_methods.c */
+UNIT_TEST(deep_svdd_stored_layout)
 {
 	for (int soft = 0; soft <= 1; soft++)
 	{
 		AnContext	ctx;
 		UnitAlloc	counter = {0};
 		AnOptions	opts;
-		AnModel		model,
-					back;
-		double	   *raw = NULL;
-		double	   *out = fixture_outliers(121, 40);
-		double		s1[600],
-					s2[600],
-					o1[40],
-					o2[40];
-		char	   *data = NULL,
-				   *again = NULL;
-		size_t		len = 0,
-					again_len = 0;
-		StateDoc	doc;
+		AnModel		model;
+		FixtureState doc;
 		const AnObject *st,
 				   *enc,
 				   *layers;
@@ -1063,22 +976,10 @@ UNIT_TEST(deep_svdd_document_round_trip)
 		REQUIRE(svdd_options(&ctx, &opts, 5, 122, 600) == AN_OK);
 		if (soft)
 			REQUIRE(set_str(&ctx, &opts, "objective", "soft_boundary") == AN_OK);
-		REQUIRE(svdd_fit(&ctx, &model, &opts, 600, 123, &raw, NULL) == AN_OK);
-		REQUIRE(an_model_encode(&ctx, &model, &data, &len) == AN_OK);
-		CHECK_STATUS(an_model_decode(&ctx, data, len, &back), AN_OK);
-		REQUIRE(back.method == an_method_lookup("deep_svdd"));
-
-		an_model_score_raw(&model, raw, 600, s1);
-		an_model_score_raw(&back, raw, 600, s2);
-		CHECK(memcmp(s1, s2, sizeof(s1)) == 0);
-		an_model_score_raw(&model, out, 40, o1);
-		an_model_score_raw(&back, out, 40, o2);
-		CHECK(memcmp(o1, o2, sizeof(o1)) == 0);
-		REQUIRE(an_model_encode(&ctx, &back, &again, &again_len) == AN_OK);
-		CHECK(again_len == len && memcmp(again, data, len) == 0);
+		REQUIRE(svdd_fit(&ctx, &model, &opts, 600, 123, NULL, NULL) == AN_OK);
 
 		/* the layout: an encoder 9 -> 16 -> 4 without bias, a 4-float centre */
-		st = state_doc(&ctx, back.state, &doc);
+		st = fixture_state_object(&ctx, svdd(), model.state, &doc);
 		REQUIRE(st != NULL);
 		REQUIRE(an_get_map(&ctx, st, "encoder", &enc) == AN_OK);
 		REQUIRE(an_get_array(&ctx, enc, "layers", &layers) == AN_OK);
@@ -1100,16 +1001,11 @@ UNIT_TEST(deep_svdd_document_round_trip)
 			for (int k = 0; k < 4; k++)
 				CHECK(fabsf(centre[k]) >= 0.1f);
 		}
-		state_doc_free(&doc);
+		fixture_state_free(&doc);
 
-		an_free(&ctx, data);
-		an_free(&ctx, again);
-		an_model_free(&ctx, &back);
 		an_model_free(&ctx, &model);
 		an_options_free(&ctx, &opts);
 		CHECK_NO_LEAKS(&counter);
-		free(raw);
-		free(out);
 	}
 }
 
@@ -1285,74 +1181,6 @@ UNIT_TEST(deep_svdd_decode_rejects_corrupt_state)
 			unit_fail(__FILE__, __LINE__, "fault %d: %ld allocations leaked", f,
 					  counter.outstanding);
 	}
-}
-
-/* ---- memory ---- */
-
-UNIT_TEST(deep_svdd_out_of_memory_leaks_nothing)
-{
-	enum
-	{
-		NROWS = 120
-	};
-	AnContext	ctx;
-	UnitAlloc	counter = {0};
-	AnModel		model;
-	AnOptions	opts;
-	double	   *raw = fixture_rows(131, NROWS);
-	float	   *x = NULL;
-	char	   *data = NULL;
-	size_t		len = 0;
-	long		base,
-				needed;
-
-	unit_context_counting(&ctx, &counter);
-	/* pretraining, and a radius fitted in epoch_end: every allocation path */
-	REQUIRE(svdd_options(&ctx, &opts, 2, 132, NROWS) == AN_OK);
-	REQUIRE(set_str(&ctx, &opts, "objective", "soft_boundary") == AN_OK);
-	REQUIRE(set_num(&ctx, &opts, "pretrain_epochs", 1) == AN_OK);
-	REQUIRE(fixture_prepare(&ctx, &model, raw, NROWS, AN_SCALER_STANDARD, &x) == AN_OK);
-	base = counter.n_allocs;
-	REQUIRE(an_model_fit(&ctx, &model, &opts, x, NROWS) == AN_OK);
-	needed = counter.n_allocs - base;
-	an_model_free(&ctx, &model);
-	free(x);
-	/* state, encoder, Adam, pretraining autoencoder, trainer, radius, scores */
-	CHECK(needed > 30);
-
-	/* only the options are alive between the attempts */
-	for (long k = 1; k <= needed; k++)
-	{
-		REQUIRE(fixture_prepare(&ctx, &model, raw, NROWS, AN_SCALER_STANDARD, &x) == AN_OK);
-		counter.fail_at = counter.n_allocs + k;
-		CHECK_STATUS(an_model_fit(&ctx, &model, &opts, x, NROWS), AN_ERR_NOMEM);
-		counter.fail_at = 0;
-		an_model_free(&ctx, &model);
-		free(x);
-		CHECK(counter.outstanding == 1 && counter.bytes == svdd()->options_size);
-	}
-
-	REQUIRE(fixture_prepare(&ctx, &model, raw, NROWS, AN_SCALER_STANDARD, &x) == AN_OK);
-	REQUIRE(an_model_fit(&ctx, &model, &opts, x, NROWS) == AN_OK);
-	REQUIRE(an_model_encode(&ctx, &model, &data, &len) == AN_OK);
-	an_model_free(&ctx, &model);
-	free(x);
-
-	/* decoding the document */
-	base = counter.n_allocs;
-	REQUIRE(an_model_decode(&ctx, data, len, &model) == AN_OK);
-	needed = counter.n_allocs - base;
-	an_model_free(&ctx, &model);
-	for (long k = 1; k <= needed; k++)
-	{
-		counter.fail_at = counter.n_allocs + k;
-		CHECK_STATUS(an_model_decode(&ctx, data, len, &model), AN_ERR_NOMEM);
-		counter.fail_at = 0;
-	}
-	an_free(&ctx, data);
-	an_options_free(&ctx, &opts);
-	CHECK_NO_LEAKS(&counter);
-	free(raw);
 }
 
 /* deep_svdd trains 5 epochs unless told otherwise; the autoencoder keeps the generic rule */

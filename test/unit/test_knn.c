@@ -231,36 +231,3 @@ UNIT_TEST(knn_options_checked)
 	CHECK(state == NULL);
 	an_options_free(&ctx, &opts);
 }
-
-/* the shared harness trains below the default coreset size: fail the coreset's allocations here */
-UNIT_TEST(knn_coreset_allocation_failures)
-{
-	const AnMethod *m = an_method_lookup("knn");
-	AnContext	ctx;
-	UnitAlloc	counter = {0};
-	AnOptions	opts;
-	AnRng		rng;
-	const float x[] = {0.0f, 0.1f, 0.2f, 50.0f, 0.3f, -40.0f, 0.15f};
-	void	   *state = NULL;
-	long		n_allocs;
-
-	unit_context_counting(&ctx, &counter);
-	REQUIRE(knn_options(&ctx, &opts, 1, NULL, 3) == AN_OK);
-	counter.n_allocs = 0;
-	an_rng_seed(&rng, 1);
-	REQUIRE(m->fit(&ctx, &opts, x, 7, 1, &rng, &state) == AN_OK);
-	n_allocs = counter.n_allocs;
-	m->destroy(&ctx, state);
-	for (long k = 1; k <= n_allocs; k++)
-	{
-		state = NULL;
-		counter.n_allocs = 0;
-		counter.fail_at = k;
-		an_rng_seed(&rng, 1);
-		CHECK_STATUS(m->fit(&ctx, &opts, x, 7, 1, &rng, &state), AN_ERR_NOMEM);
-		CHECK(state == NULL);
-		counter.fail_at = 0;
-	}
-	an_options_free(&ctx, &opts);
-	CHECK_NO_LEAKS(&counter);
-}

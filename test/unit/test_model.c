@@ -2,8 +2,8 @@
  *
  * test_model.c
  *	  End-to-end tests of the autoencoder: training on a synthetic data
- *	  set, threshold and quantiles, outlier scores, reproducibility,
- *	  interruption and memory.
+ *	  set, threshold and quantiles, outlier scores, freeing and
+ *	  interruption (seeds and allocation failures: test_methods.c).
  *
  * IDENTIFICATION
  *	  test/unit/test_model.c
@@ -143,52 +143,6 @@ UNIT_TEST(model_outliers_score_above_threshold)
 	CHECK(normal_flagged <= 3);
 }
 
-UNIT_TEST(model_same_seed_same_scores)
-{
-	AnContext	ctx;
-	AnModel		a,
-				b,
-				c;
-	float	   *x;
-	double		sa[600],
-				sb[600],
-				sc[600];
-	int			differ = 0;
-
-	unit_context_malloc(&ctx);
-	REQUIRE(fixture_fit(&ctx, &a, 600, 8, 5, &x) == AN_OK);
-	free(x);
-	REQUIRE(fixture_fit(&ctx, &b, 600, 8, 5, &x) == AN_OK);
-	an_model_score_scaled(&a, x, 600, sa);
-	an_model_score_scaled(&b, x, 600, sb);
-	CHECK(memcmp(sa, sb, sizeof(sa)) == 0);
-	CHECK(memcmp(&a.threshold, &b.threshold, sizeof(double)) == 0);
-	CHECK(memcmp(a.quantiles, b.quantiles, sizeof(a.quantiles)) == 0);
-	CHECK(memcmp(&a.loss, &b.loss, sizeof(double)) == 0);
-
-	/* another seed on the same rows gives another model */
-	{
-		double	   *raw = fixture_rows(1005, 600);
-		float	   *xs;
-		AnOptions	opts;
-
-		REQUIRE(fixture_prepare(&ctx, &c, raw, 600, AN_SCALER_STANDARD, &xs) == AN_OK);
-		CHECK(memcmp(xs, x, 600 * FIX_DIM * sizeof(float)) == 0);
-		REQUIRE(fixture_options(&ctx, &opts, 8, 6, 600) == AN_OK);
-		REQUIRE(an_model_fit(&ctx, &c, &opts, xs, 600) == AN_OK);
-		an_model_score_scaled(&c, xs, 600, sc);
-		for (int i = 0; i < 600; i++)
-			differ += sc[i] != sa[i];
-		CHECK(differ > 500);
-		free(raw);
-		free(xs);
-	}
-	free(x);
-	an_model_free(&ctx, &a);
-	an_model_free(&ctx, &b);
-	an_model_free(&ctx, &c);
-}
-
 UNIT_TEST(model_free_leaks_nothing)
 {
 	AnContext	ctx;
@@ -264,40 +218,4 @@ UNIT_TEST(model_interrupt_stops_training)
 		CHECK_NO_LEAKS(&arg.counter);
 		free(x);
 	}
-}
-
-UNIT_TEST(model_fit_out_of_memory_leaks_nothing)
-{
-	AnContext	ctx;
-	UnitAlloc	counter = {0};
-	AnModel		model;
-	AnOptions	opts;
-	double	   *raw = fixture_rows(21, 120);
-	float	   *x;
-	long		base,
-				needed;
-
-	unit_context_counting(&ctx, &counter);
-	REQUIRE(fixture_options(&ctx, &opts, 1, 21, 120) == AN_OK);
-	REQUIRE(fixture_prepare(&ctx, &model, raw, 120, AN_SCALER_STANDARD, &x) == AN_OK);
-	base = counter.n_allocs;
-	REQUIRE(an_model_fit(&ctx, &model, &opts, x, 120) == AN_OK);
-	needed = counter.n_allocs - base;
-	an_model_free(&ctx, &model);
-	free(x);
-	CHECK_NO_LEAKS(&counter);
-	/* state, network, optimiser, trainer buffers, scores, scratch */
-	CHECK(needed > 20);
-
-	for (long k = 1; k <= needed; k++)
-	{
-		REQUIRE(fixture_prepare(&ctx, &model, raw, 120, AN_SCALER_STANDARD, &x) == AN_OK);
-		counter.fail_at = counter.n_allocs + k;
-		CHECK_STATUS(an_model_fit(&ctx, &model, &opts, x, 120), AN_ERR_NOMEM);
-		counter.fail_at = 0;
-		an_model_free(&ctx, &model);
-		free(x);
-		CHECK_NO_LEAKS(&counter);
-	}
-	free(raw);
 }

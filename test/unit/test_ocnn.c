@@ -4,9 +4,10 @@
  *	  Unit tests of the one-class neural network (method_ocnn.c): its
  *	  options, its stored layout, gradients of its whole training objective
  *	  against finite differences and a double-precision re-implementation,
- *	  the nu-quantile step for r, training, detection, reproducibility, the
- *	  document round trip, a decoder that refuses damaged state without
- *	  leaking, and allocation failures.
+ *	  the nu-quantile step for r, training, detection, a decoder that
+ *	  refuses damaged state without leaking, and interrupts.  The round
+ *	  trip, whole damaged documents, allocation failures and seeds run in
+ *	  test_methods.c, with and without pretraining and RBF centres.
  *
  * The method's state is private to its file, so the tests reach it the
  * way the trainer does: through the AnMethod callbacks (create, prepare,
@@ -88,39 +89,6 @@ oc_fit(AnContext *ctx, AnModel *model, const AnOptions *opts, uint64_t data_seed
 	else
 		free(scaled);
 	return st;
-}
-
-/* the method's state of a model, packed and unpacked (msg owns it) */
-static const AnObject *
-state_object(AnContext *ctx, const AnMethod *method, void *state,
-			 msgpack_unpacked *msg, char **bytes)
-{
-	AnBuffer	buf;
-	AnPacker	pk;
-	size_t		off = 0;
-
-	an_buffer_init(&buf, ctx);
-	an_packer_init(&pk, &buf);
-	if (method->encode(ctx, state, &pk) != AN_OK || buf.failed)
-	{
-		an_free(ctx, buf.data);
-		return NULL;
-	}
-	msgpack_unpacked_init(msg);
-	if (msgpack_unpack_next(msg, buf.data, buf.len, &off) != MSGPACK_UNPACK_SUCCESS)
-	{
-		an_free(ctx, buf.data);
-		return NULL;
-	}
-	*bytes = buf.data;
-	return &msg->data;
-}
-
-static void
-state_object_free(AnContext *ctx, msgpack_unpacked *msg, char *bytes)
-{
-	msgpack_unpacked_destroy(msg);
-	an_free(ctx, bytes);
 }
 
 static double
@@ -279,8 +247,7 @@ UNIT_TEST(ocnn_default_layout)
 	UnitAlloc	counter = {0};
 	AnOptions	opts;
 	AnModel		model;
-	msgpack_unpacked msg;
-	char	   *bytes = NULL;
+	FixtureState doc;
 	const AnObject *st;
 	int			dims[5];
 	const char *acts[4];
@@ -296,7 +263,7 @@ UNIT_TEST(ocnn_default_layout)
 	REQUIRE(set_number(&ctx, &opts, "seed", 4) == AN_OK);
 	an_options_resolve(&opts, FIX_DIM, 300);
 	REQUIRE(oc_fit(&ctx, &model, &opts, 4, 300, NULL) == AN_OK);
-	st = state_object(&ctx, model.method, model.state, &msg, &bytes);
+	st = fixture_state_object(&ctx, model.method, model.state, &doc);
 	REQUIRE(st != NULL);
 
 	CHECK(an_get_bool(&ctx, st, "pretrained", &pretrained) == AN_OK && pretrained);
@@ -314,7 +281,7 @@ UNIT_TEST(ocnn_default_layout)
 	CHECK(an_map_get(st, "rbf_points") && an_map_get(st, "rbf_points")->via.bin.size == 64 * 8 * 4);
 	CHECK(st->via.map.size == 8);
 
-	state_object_free(&ctx, &msg, bytes);
+	fixture_state_free(&doc);
 	an_model_free(&ctx, &model);
 	an_options_free(&ctx, &opts);
 	CHECK_NO_LEAKS(&counter);
@@ -331,8 +298,7 @@ check_layout(bool pretrain, int centers, size_t n)
 	UnitAlloc	counter = {0};
 	AnOptions	opts;
 	AnModel		model;
-	msgpack_unpacked msg;
-	char	   *bytes = NULL;
+	FixtureState doc;
 	const AnObject *st;
 	float	   *x = NULL;
 	AnMlp		enc;
@@ -349,7 +315,7 @@ check_layout(bool pretrain, int centers, size_t n)
 	REQUIRE(oc_options(&ctx, &opts, 2, 8, n, pretrain, centers) == AN_OK);
 	REQUIRE(set_number(&ctx, &opts, "nu", 0.2) == AN_OK);
 	REQUIRE(oc_fit(&ctx, &model, &opts, 8, n, &x) == AN_OK);
-	st = state_object(&ctx, model.method, model.state, &msg, &bytes);
+	st = fixture_state_object(&ctx, model.method, model.state, &doc);
 	REQUIRE(st != NULL);
 
 	CHECK(an_get_real(&ctx, st, "nu", &nu) == AN_OK && nu == 0.2);
@@ -417,7 +383,7 @@ check_layout(bool pretrain, int centers, size_t n)
 	}
 	free(codes);
 	free(x);
-	state_object_free(&ctx, &msg, bytes);
+	fixture_state_free(&doc);
 	an_model_free(&ctx, &model);
 	an_options_free(&ctx, &opts);
 	CHECK_NO_LEAKS(&counter);
@@ -490,9 +456,9 @@ probe_free(OcProbe *p)
 static double *
 reference_features(OcProbe *p, const float *x, int n, int *width)
 {
-	msgpack_unpacked msg;
-	char	   *bytes = NULL;
-	const AnObject *st = state_object(&p->ctx, an_method_lookup("ocnn"), p->state, &msg, &bytes);
+	FixtureState doc;
+	const AnObject *st = fixture_state_object(&p->ctx, an_method_lookup("ocnn"), p->state,
+											 &doc);
 	bool		pretrained = false;
 	int64_t		m = 0;
 	int			k = FIX_DIM;
@@ -549,7 +515,7 @@ reference_features(OcProbe *p, const float *x, int n, int *width)
 		*width = k;
 	}
 	free(codes);
-	state_object_free(&p->ctx, &msg, bytes);
+	fixture_state_free(&doc);
 	return g;
 }
 
@@ -924,8 +890,7 @@ UNIT_TEST(ocnn_best_epoch_keeps_its_r)
 	AnModel		model;
 	float	   *x = NULL;
 	double	   *s = malloc(600 * sizeof(double));
-	msgpack_unpacked msg;
-	char	   *bytes = NULL;
+	FixtureState doc;
 	const AnObject *st;
 	double		r = NAN;
 
@@ -939,7 +904,7 @@ UNIT_TEST(ocnn_best_epoch_keeps_its_r)
 	REQUIRE(log.n > 3 && log.n < 60);
 	CHECK(!log.r[log.n - 1].improved);
 
-	st = state_object(&ctx, model.method, model.state, &msg, &bytes);
+	st = fixture_state_object(&ctx, model.method, model.state, &doc);
 	REQUIRE(st != NULL);
 	CHECK(an_get_real(&ctx, st, "r", &r) == AN_OK);
 	an_model_score_scaled(&model, x, 600, s);
@@ -948,7 +913,7 @@ UNIT_TEST(ocnn_best_epoch_keeps_its_r)
 	an_sort_doubles(s, 600);
 	/* 0.1 * 599 = 59.9 */
 	CHECK_CLOSE(r, s[59] + 0.9 * (s[60] - s[59]), 1e-6, 1e-7);
-	state_object_free(&ctx, &msg, bytes);
+	fixture_state_free(&doc);
 	an_model_free(&ctx, &model);
 	an_options_free(&ctx, &opts);
 	CHECK_NO_LEAKS(&log.counter);
@@ -994,108 +959,6 @@ UNIT_TEST(ocnn_outliers_score_above_threshold)
 {
 	detection(false, 64, 45);
 	detection(true, 64, 10);
-}
-
-/* ---- reproducibility and the document ---- */
-
-UNIT_TEST(ocnn_same_seed_same_scores)
-{
-	AnContext	ctx;
-	AnOptions	opts;
-	AnModel		a,
-				b,
-				c;
-	float	   *x;
-	double		sa[400],
-				sb[400],
-				sc[400];
-	int			differ = 0;
-
-	unit_context_malloc(&ctx);
-	REQUIRE(oc_options(&ctx, &opts, 4, 5, 400, true, 12) == AN_OK);
-	REQUIRE(oc_fit(&ctx, &a, &opts, 5, 400, NULL) == AN_OK);
-	REQUIRE(oc_fit(&ctx, &b, &opts, 5, 400, &x) == AN_OK);
-	an_options_free(&ctx, &opts);
-	REQUIRE(oc_options(&ctx, &opts, 4, 6, 400, true, 12) == AN_OK);
-	REQUIRE(oc_fit(&ctx, &c, &opts, 5, 400, NULL) == AN_OK);
-	an_model_score_scaled(&a, x, 400, sa);
-	an_model_score_scaled(&b, x, 400, sb);
-	an_model_score_scaled(&c, x, 400, sc);
-	CHECK(memcmp(sa, sb, sizeof(sa)) == 0);
-	CHECK(memcmp(&a.threshold, &b.threshold, sizeof(double)) == 0);
-	for (int i = 0; i < 400; i++)
-		differ += sa[i] != sc[i];
-	CHECK(differ > 350);
-	/* scoring is deterministic, one row at a time or in a batch */
-	{
-		double		again[400];
-
-		an_model_score_scaled(&a, x, 400, again);
-		CHECK(memcmp(sa, again, sizeof(sa)) == 0);
-	}
-	free(x);
-	an_model_free(&ctx, &a);
-	an_model_free(&ctx, &b);
-	an_model_free(&ctx, &c);
-	an_options_free(&ctx, &opts);
-}
-
-static void
-round_trip(bool pretrain, int centers)
-{
-	AnContext	ctx;
-	UnitAlloc	counter = {0};
-	AnOptions	opts;
-	AnModel		model,
-				back;
-	double	   *raw = fixture_rows(61, 300);
-	double	   *outliers = fixture_outliers(62, 40);
-	double		s1[300],
-				s2[300],
-				o1[40],
-				o2[40];
-	char	   *data,
-			   *again;
-	size_t		len,
-				again_len;
-
-	unit_context_counting(&ctx, &counter);
-	REQUIRE(oc_options(&ctx, &opts, 3, 61, 300, pretrain, centers) == AN_OK);
-	REQUIRE(oc_fit(&ctx, &model, &opts, 61, 300, NULL) == AN_OK);
-	REQUIRE(an_model_encode(&ctx, &model, &data, &len) == AN_OK);
-	REQUIRE(an_model_decode(&ctx, data, len, &back) == AN_OK);
-	CHECK(back.method == an_method_lookup("ocnn"));
-	an_model_score_raw(&model, raw, 300, s1);
-	an_model_score_raw(&back, raw, 300, s2);
-	CHECK(memcmp(s1, s2, sizeof(s1)) == 0);
-	an_model_score_raw(&model, outliers, 40, o1);
-	an_model_score_raw(&back, outliers, 40, o2);
-	CHECK(memcmp(o1, o2, sizeof(o1)) == 0);
-	/* one row at a time gives the same ranking */
-	{
-		double		one;
-
-		an_model_score_raw(&back, outliers, 1, &one);
-		CHECK_CLOSE(one, o1[0], 1e-5, 1e-6);
-	}
-	REQUIRE(an_model_encode(&ctx, &back, &again, &again_len) == AN_OK);
-	CHECK(again_len == len && memcmp(again, data, len) == 0);
-	an_free(&ctx, again);
-	an_free(&ctx, data);
-	an_model_free(&ctx, &back);
-	an_model_free(&ctx, &model);
-	an_options_free(&ctx, &opts);
-	CHECK_NO_LEAKS(&counter);
-	free(raw);
-	free(outliers);
-}
-
-UNIT_TEST(ocnn_document_round_trip)
-{
-	round_trip(true, 12);
-	round_trip(false, 12);
-	round_trip(true, 0);
-	round_trip(false, 0);
 }
 
 /* ---- a decoder that refuses damaged state ---- */
@@ -1235,8 +1098,7 @@ UNIT_TEST(ocnn_decode_rejects_damaged_state)
 	AnContext	ctx;
 	AnOptions	opts;
 	AnModel		model;
-	msgpack_unpacked msg;
-	char	   *bytes = NULL;
+	FixtureState doc;
 	const AnObject *st;
 	float		points[12 * 3];
 	AnMlp		net;
@@ -1246,7 +1108,7 @@ UNIT_TEST(ocnn_decode_rejects_damaged_state)
 	unit_context_malloc(&ctx);
 	REQUIRE(oc_options(&ctx, &opts, 2, 71, 200, true, 12) == AN_OK);
 	REQUIRE(oc_fit(&ctx, &model, &opts, 71, 200, NULL) == AN_OK);
-	st = state_object(&ctx, model.method, model.state, &msg, &bytes);
+	st = fixture_state_object(&ctx, model.method, model.state, &doc);
 	REQUIRE(st != NULL);
 
 	/* the state as it is decodes, and a changed key must not */
@@ -1349,7 +1211,7 @@ UNIT_TEST(ocnn_decode_rejects_damaged_state)
 		an_mlp_free(&ctx, &net);
 	}
 
-	state_object_free(&ctx, &msg, bytes);
+	fixture_state_free(&doc);
 	an_model_free(&ctx, &model);
 	an_options_free(&ctx, &opts);
 }
@@ -1360,14 +1222,13 @@ UNIT_TEST(ocnn_decode_rejects_stray_fields)
 	AnContext	ctx;
 	AnOptions	opts;
 	AnModel		model;
-	msgpack_unpacked msg;
-	char	   *bytes = NULL;
+	FixtureState doc;
 	const AnObject *st;
 
 	unit_context_malloc(&ctx);
 	REQUIRE(oc_options(&ctx, &opts, 2, 72, 200, false, 0) == AN_OK);
 	REQUIRE(oc_fit(&ctx, &model, &opts, 72, 200, NULL) == AN_OK);
-	st = state_object(&ctx, model.method, model.state, &msg, &bytes);
+	st = fixture_state_object(&ctx, model.method, model.state, &doc);
 	REQUIRE(st != NULL);
 	REFUSED(st, FIX_DIM, "\"encoder\" is present", "encoder", EDIT_ADD_NIL);
 	REFUSED(st, FIX_DIM, "\"rbf_centers\" is 0", "rbf_points", EDIT_ADD_NIL);
@@ -1376,165 +1237,7 @@ UNIT_TEST(ocnn_decode_rejects_stray_fields)
 	REFUSED(st, FIX_DIM + 2, "input width", "pretrained", EDIT_BOOL, 0);
 	/* pretrained without an encoder */
 	REFUSED(st, FIX_DIM, "\"encoder\"", "pretrained", EDIT_BOOL, 1);
-	state_object_free(&ctx, &msg, bytes);
-	an_model_free(&ctx, &model);
-	an_options_free(&ctx, &opts);
-}
-
-/* whole documents: every truncation, and random damage */
-UNIT_TEST(ocnn_document_survives_damage)
-{
-	AnContext	ctx;
-	AnOptions	opts;
-	AnModel		model;
-	char	   *data;
-	size_t		len;
-	AnRng		rng;
-	double	   *rows = fixture_rows(81, 50);
-	double		scores[50];
-	int			bad = 0,
-				leaks = 0,
-				accepted = 0,
-				refused = 0;
-
-	unit_context_malloc(&ctx);
-	REQUIRE(oc_options(&ctx, &opts, 1, 81, 120, true, 4) == AN_OK);
-	REQUIRE(set_number(&ctx, &opts, "units", 3) == AN_OK);
-	REQUIRE(oc_fit(&ctx, &model, &opts, 81, 120, NULL) == AN_OK);
-	REQUIRE(an_model_encode(&ctx, &model, &data, &len) == AN_OK);
-
-	for (size_t cut = 0; cut < len; cut++)
-	{
-		AnContext	c2;
-		UnitAlloc	counter = {0};
-		AnModel		m;
-		char	   *copy = malloc(cut + 1);
-		AnStatus	s;
-
-		memcpy(copy, data, cut);
-		unit_context_counting(&c2, &counter);
-		s = an_model_decode(&c2, copy, cut, &m);
-		if (s != AN_ERR_CORRUPT && bad++ < 3)
-			unit_fail(__FILE__, __LINE__, "a %zu-byte prefix gave status %d", cut, s);
-		if (s == AN_OK)
-			an_model_free(&c2, &m);
-		leaks += counter.outstanding != 0 || counter.bad_frees != 0;
-		free(copy);
-	}
-
-	an_rng_seed(&rng, 99);
-	for (int trial = 0; trial < 600; trial++)
-	{
-		AnContext	c2;
-		UnitAlloc	counter = {0};
-		AnModel		m;
-		char	   *copy = malloc(len);
-		AnStatus	s;
-
-		memcpy(copy, data, len);
-		for (int k = 0; k < 1 + trial % 3; k++)
-			copy[an_rng_below(&rng, len)] ^= (char) (1 << an_rng_below(&rng, 8));
-		unit_context_counting(&c2, &counter);
-		s = an_model_decode(&c2, copy, len, &m);
-		if (s == AN_OK)
-		{
-			accepted++;
-			an_model_score_raw(&m, rows, 50, scores);
-			an_model_free(&c2, &m);
-		}
-		else if (s == AN_ERR_CORRUPT)
-			refused++;
-		else if (bad++ < 3)
-			unit_fail(__FILE__, __LINE__, "trial %d: status %d", trial, s);
-		leaks += counter.outstanding != 0 || counter.bad_frees != 0;
-		free(copy);
-	}
-	CHECK(bad == 0 && leaks == 0);
-	CHECK(accepted > 30 && refused > 30);
-	an_free(&ctx, data);
-	an_model_free(&ctx, &model);
-	an_options_free(&ctx, &opts);
-	free(rows);
-}
-
-/* ---- memory ---- */
-
-static void
-fit_out_of_memory(bool pretrain, int centers)
-{
-	AnContext	ctx;
-	UnitAlloc	counter = {0};
-	AnOptions	opts;
-	AnModel		model;
-	double	   *raw = fixture_rows(91, 100);
-	float	   *x;
-	long		base,
-				needed;
-
-	unit_context_counting(&ctx, &counter);
-	REQUIRE(oc_options(&ctx, &opts, 1, 91, 100, pretrain, centers) == AN_OK);
-	REQUIRE(set_number(&ctx, &opts, "pretrain_epochs", 1) == AN_OK);
-	REQUIRE(fixture_prepare(&ctx, &model, raw, 100, AN_SCALER_STANDARD, &x) == AN_OK);
-	base = counter.n_allocs;
-	REQUIRE(an_model_fit(&ctx, &model, &opts, x, 100) == AN_OK);
-	needed = counter.n_allocs - base;
-	an_model_free(&ctx, &model);
-	free(x);
-	/* state, networks, optimisers, map, trainers' buffers, r, scores */
-	CHECK(needed > (pretrain ? 40 : 15));
-
-	for (long k = 1; k <= needed; k++)
-	{
-		REQUIRE(fixture_prepare(&ctx, &model, raw, 100, AN_SCALER_STANDARD, &x) == AN_OK);
-		counter.fail_at = counter.n_allocs + k;
-		CHECK_STATUS(an_model_fit(&ctx, &model, &opts, x, 100), AN_ERR_NOMEM);
-		counter.fail_at = 0;
-		an_model_free(&ctx, &model);
-		free(x);
-	}
-	an_options_free(&ctx, &opts);
-	CHECK_NO_LEAKS(&counter);
-	free(raw);
-}
-
-UNIT_TEST(ocnn_fit_out_of_memory_leaks_nothing)
-{
-	fit_out_of_memory(true, 6);
-	fit_out_of_memory(false, 0);
-}
-
-UNIT_TEST(ocnn_decode_out_of_memory_leaks_nothing)
-{
-	AnContext	ctx;
-	UnitAlloc	counter = {0};
-	AnOptions	opts;
-	AnModel		model,
-				back;
-	char	   *data;
-	size_t		len;
-	long		needed;
-
-	unit_context_malloc(&ctx);
-	REQUIRE(oc_options(&ctx, &opts, 1, 92, 100, true, 6) == AN_OK);
-	REQUIRE(oc_fit(&ctx, &model, &opts, 92, 100, NULL) == AN_OK);
-	REQUIRE(an_model_encode(&ctx, &model, &data, &len) == AN_OK);
-
-	unit_context_counting(&ctx, &counter);
-	REQUIRE(an_model_decode(&ctx, data, len, &back) == AN_OK);
-	needed = counter.n_allocs;
-	an_model_free(&ctx, &back);
-	CHECK_NO_LEAKS(&counter);
-	CHECK(needed > 10);
-	for (long k = 1; k <= needed; k++)
-	{
-		counter.n_allocs = 0;
-		counter.fail_at = k;
-		CHECK_STATUS(an_model_decode(&ctx, data, len, &back), AN_ERR_NOMEM);
-		CHECK_NO_LEAKS(&counter);
-	}
-	counter.fail_at = 0;
-	unit_context_malloc(&ctx);
-	an_free(&ctx, data);
+	fixture_state_free(&doc);
 	an_model_free(&ctx, &model);
 	an_options_free(&ctx, &opts);
 }

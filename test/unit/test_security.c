@@ -22,29 +22,6 @@
 
 #define TRAIN_ROWS	300
 
-/* quick options for any method: the network options where it takes them */
-static AnStatus
-quick_options(AnContext *ctx, AnOptions *opts, const AnMethod *method)
-{
-	static const double hidden[1] = {16};
-	AnOptionValue h = {.kind = AN_OPTION_ARRAY, .items = hidden, .n_items = 1};
-	AnOptionValue v;
-
-	AN_TRY(an_options_init(ctx, opts, method));
-	v = unit_num(3);
-	AN_TRY(an_options_set(ctx, opts, "seed", &v));
-	if (an_method_is_gradient(method) || method->network_options)
-	{
-		AN_TRY(an_options_set(ctx, opts, "hidden", &h));
-		v = unit_num(5);
-		AN_TRY(an_options_set(ctx, opts, "epochs", &v));
-		v = unit_num(32);
-		AN_TRY(an_options_set(ctx, opts, "batch_size", &v));
-	}
-	an_options_resolve(opts, FIX_DIM, TRAIN_ROWS);
-	return AN_OK;
-}
-
 static AnStatus
 train_quick(AnContext *ctx, const AnMethod *method, AnModel *model)
 {
@@ -57,7 +34,9 @@ train_quick(AnContext *ctx, const AnMethod *method, AnModel *model)
 	memset(model, 0, sizeof(*model));
 	st = fixture_prepare(ctx, model, raw, TRAIN_ROWS, AN_SCALER_STANDARD, &x);
 	if (st == AN_OK)
-		st = quick_options(ctx, &opts, method);
+		st = fixture_quick_options(ctx, &opts, method, 3, 5);
+	if (st == AN_OK)
+		an_options_resolve(&opts, FIX_DIM, TRAIN_ROWS);
 	if (st == AN_OK)
 		st = an_model_fit(ctx, model, &opts, x, TRAIN_ROWS);
 	an_options_free(ctx, &opts);
