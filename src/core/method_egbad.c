@@ -31,9 +31,13 @@
  *	 Goodfellow et al.), plus consistency * ||x - G(E(x))||^2 / d, mean
  *	 over the batch.  The paper's EGBAD has no such term (consistency 0):
  *	 a BiGAN only learns E as G's inverse implicitly, and on tabular data
- *	 with a few thousand optimiser steps its G(E(x)) stays far from x.
- *	 The term is the cycle consistency of ALICE (Li et al. 2017), which
- *	 leaves the adversarial game as it is and ties E to G's inverse.
+ *	 with a few thousand optimiser steps its G(E(x)) stays far from x, so
+ *	 the residual is close to the distance from the data's centre.  The
+ *	 term is the cycle consistency of ALICE (Li et al. 2017), which keeps
+ *	 the adversarial game and ties E to G's inverse.  Its default, 0.1,
+ *	 is small: a weight of 1 turns the method into an autoencoder with an
+ *	 adversarial regulariser, which loses what the loose reconstruction
+ *	 catches (docs/benchmarks.md has the figures).
  *
  * Both optimisers are Adam with the learning_rate option and beta1 = 0.5
  * (the DCGAN setting, also the paper's: with 0.9 each network's momentum
@@ -119,7 +123,7 @@ egbad_options_init(void *mopts)
 	EgbadOptions *o = mopts;
 
 	o->lambda = 0.1;
-	o->consistency = 1.0;
+	o->consistency = 0.1;
 }
 
 static AnStatus
@@ -203,7 +207,7 @@ egbad_create(AnContext *ctx, const AnOptions *opts, int dim, AnRng *rng, void **
 	g->dim = dim;
 	g->latent = opts->latent;
 	g->lambda = eo ? eo->lambda : 0.1;
-	g->consistency = eo ? eo->consistency : 1.0;
+	g->consistency = eo ? eo->consistency : 0.1;
 
 	n_layers = an_encoder_dims(opts, dim, opts->latent, dims);
 	an_hidden_acts(opts, n_layers, AN_ACT_IDENTITY, acts);
