@@ -58,10 +58,11 @@
  * outside it a piecewise-linear D extrapolates along directions nobody
  * trained, and could call a row a million standard deviations away
  * "real".  Clamping keeps D's verdict to where it means something, and
- * the squared distance to the box makes the term grow like the residual
- * away from the data, so neither term plateaus and even lambda = 1 flags
- * extreme rows.  Both terms are >= 0, so the discrimination term can only
- * raise a score.
+ * the squared distance to the box makes the term grow without bound away
+ * from the data, whatever the residual does there (a piecewise-linear
+ * G(E(x)) can follow x along some directions), so the score does not
+ * plateau and even lambda = 1 flags extreme rows.  Both terms are >= 0,
+ * so the discrimination term can only raise a score.
  *
  * The model document holds what scoring needs: E, G, D, lambda and the box.
  *
