@@ -22,6 +22,7 @@
 	METHOD(autoencoder) \
 	METHOD(deep_svdd) \
 	METHOD(vae) \
+	METHOD(egbad) \
 	METHOD(ocnn) \
 	METHOD(iforest) \
 	METHOD(ecod) \
