@@ -22,7 +22,6 @@ INSERT INTO anomaly.model_names (name, owner)
     SELECT DISTINCT ON (v.name) v.name, v.owner
     FROM anomaly.model_versions v
     ORDER BY v.name, v.version;
-SELECT pg_catalog.pg_extension_config_dump('anomaly.model_names', '');
 
 -- the per-version column records who trained it; the owner is per name
 ALTER TABLE anomaly.model_versions RENAME COLUMN owner TO created_by;
@@ -33,20 +32,76 @@ COMMENT ON COLUMN anomaly.model_versions.threshold IS
 COMMENT ON COLUMN anomaly.model_versions.source IS
     'the training source; NULL for an imported version';
 
--- Writes go through the functions only.  Row-level security goes: it let
--- any role write rows under its own name (squatting a name) and made a
--- non-superuser pg_dump fail, while reads were open to all anyway.
+-- Who else may score a model or read it (its source, features, document):
+-- anomaly_grant and anomaly_revoke write it.  'read' includes 'score'.
+CREATE TABLE anomaly.model_privileges (
+    name       text    NOT NULL,
+    grantee    regrole NOT NULL,
+    privilege  text    NOT NULL CHECK (privilege IN ('score', 'read')),
+    granted_by regrole NOT NULL,
+    PRIMARY KEY (name, grantee, privilege)
+);
+COMMENT ON TABLE anomaly.model_privileges IS
+    'anomaly: privileges on models granted by their owners; grantee - is PUBLIC';
+COMMENT ON COLUMN anomaly.model_privileges.grantee IS
+    'the role granted the privilege, or - (OID 0) for PUBLIC';
+
+-- Writes go through the functions only.  0.1.0's row-level security goes:
+-- it let any role write rows under its own name (squatting a name) while
+-- reads were open to all; reads are now limited to the models a role may
+-- read.  Existing models become private to their owners (anomaly_grant).
 DROP POLICY model_versions_read ON anomaly.model_versions;
 DROP POLICY model_versions_owner ON anomaly.model_versions;
-ALTER TABLE anomaly.model_versions DISABLE ROW LEVEL SECURITY;
-REVOKE ALL ON anomaly.model_versions, anomaly.model_names FROM PUBLIC;
-GRANT SELECT ON anomaly.model_versions, anomaly.model_names TO PUBLIC;
+REVOKE ALL ON anomaly.model_versions, anomaly.model_names, anomaly.model_privileges FROM PUBLIC;
+GRANT SELECT ON anomaly.model_versions, anomaly.model_names, anomaly.model_privileges TO PUBLIC;
 
-CREATE OR REPLACE VIEW anomaly.models AS
-    SELECT v.name, v.version, v.deployed, v.method, v.features, v.trained_rows,
-           v.train_seconds, v.loss, v.threshold, v.created_at, n.owner
+-- A role sees the versions of the models it may read: those of a role it
+-- has the privileges of (superusers: all), and those granted 'read' to it
+-- or to PUBLIC.  The catalog's owner bypasses this (the functions look up
+-- models as the owner and check the caller's privileges themselves).
+ALTER TABLE anomaly.model_versions ENABLE ROW LEVEL SECURITY;
+CREATE POLICY model_versions_read ON anomaly.model_versions FOR SELECT USING (
+    EXISTS (SELECT FROM anomaly.model_names n
+            WHERE n.name OPERATOR(pg_catalog.=) model_versions.name
+              AND pg_catalog.pg_has_role(n.owner, 'USAGE'))
+    OR EXISTS (SELECT FROM anomaly.model_privileges p
+               WHERE p.name OPERATOR(pg_catalog.=) model_versions.name
+                 AND p.privilege OPERATOR(pg_catalog.=) 'read'
+                 AND (p.grantee::pg_catalog.oid OPERATOR(pg_catalog.=) 0::pg_catalog.oid
+                      OR pg_catalog.pg_has_role(p.grantee, 'USAGE'))));
+
+-- pg_dump keeps the models (a non-superuser dumps with --enable-row-security
+-- the models it may read, and only their names and privileges)
+SELECT pg_catalog.pg_extension_config_dump('anomaly.model_names',
+    'WHERE EXISTS (SELECT FROM anomaly.model_versions v WHERE v.name OPERATOR(pg_catalog.=) model_names.name)');
+SELECT pg_catalog.pg_extension_config_dump('anomaly.model_privileges',
+    'WHERE EXISTS (SELECT FROM anomaly.model_versions v WHERE v.name OPERATOR(pg_catalog.=) model_privileges.name)');
+
+-- The versions of the models a role may score (see model_versions_read);
+-- features only of those it may read.  A security barrier: no function of
+-- the caller's sees the rows filtered out.
+CREATE OR REPLACE VIEW anomaly.models WITH (security_barrier) AS
+    SELECT v.name, v.version, v.deployed, v.method,
+           CASE WHEN a.may_read THEN v.features END AS features,
+           v.trained_rows, v.train_seconds, v.loss, v.threshold, v.created_at, n.owner
     FROM anomaly.model_versions v
-         LEFT JOIN anomaly.model_names n ON n.name OPERATOR(pg_catalog.=) v.name;
+         LEFT JOIN anomaly.model_names n ON n.name OPERATOR(pg_catalog.=) v.name
+         CROSS JOIN LATERAL (
+             SELECT pg_catalog.pg_has_role(n.owner, 'USAGE')
+                    OR EXISTS (SELECT FROM anomaly.model_privileges p
+                               WHERE p.name OPERATOR(pg_catalog.=) v.name
+                                 AND p.privilege OPERATOR(pg_catalog.=) 'read'
+                                 AND (p.grantee::pg_catalog.oid OPERATOR(pg_catalog.=) 0::pg_catalog.oid
+                                      OR pg_catalog.pg_has_role(p.grantee, 'USAGE'))) AS may_read,
+                    EXISTS (SELECT FROM anomaly.model_privileges p
+                            WHERE p.name OPERATOR(pg_catalog.=) v.name
+                              AND (p.grantee::pg_catalog.oid OPERATOR(pg_catalog.=) 0::pg_catalog.oid
+                                   OR pg_catalog.pg_has_role(p.grantee, 'USAGE'))) AS granted
+         ) a
+    WHERE a.may_read OR a.granted;
+COMMENT ON VIEW anomaly.models IS
+    'anomaly: one row per version of each model the current role may score (features: if it may read it)';
+GRANT SELECT ON anomaly.models TO PUBLIC;
 
 ---- Training ----------------------------------------------------------------
 
@@ -103,6 +158,22 @@ AS 'MODULE_PATHNAME', 'anomaly_drop_model'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION anomaly_drop_model(text, boolean, boolean) IS
     'drop every version of a model, or one version with ''model@n''';
+
+---- Privileges --------------------------------------------------------------
+
+CREATE FUNCTION anomaly_grant(model text, role text, privilege text DEFAULT 'score')
+RETURNS void
+AS 'MODULE_PATHNAME', 'anomaly_grant'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION anomaly_grant(text, text, text) IS
+    'let a role (or PUBLIC) score a model (''score'') or also read its source, features and document (''read'')';
+
+CREATE FUNCTION anomaly_revoke(model text, role text, privilege text DEFAULT 'score')
+RETURNS void
+AS 'MODULE_PATHNAME', 'anomaly_revoke'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION anomaly_revoke(text, text, text) IS
+    'revoke a privilege on a model from a role (or PUBLIC): ''score'' (the default) revokes both, ''read'' leaves ''score'' if granted';
 
 ---- Export and import -------------------------------------------------------
 

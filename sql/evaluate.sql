@@ -53,6 +53,7 @@ SELECT count(*) AS rows_untouched FROM ev_rows;
 -- the source is read with the caller's privileges
 CREATE ROLE anomaly_ev_reader;
 GRANT USAGE ON SCHEMA public TO anomaly_ev_reader;
+SELECT anomaly_grant('ev', 'anomaly_ev_reader');
 SET ROLE anomaly_ev_reader;
 SELECT * FROM anomaly_evaluate('ev', 'ev_rows', 'label');
 RESET ROLE;

@@ -12,10 +12,12 @@ CREATE SCHEMA regress_evil AUTHORIZATION regress_bob;
 
 SET ROLE regress_alice;
 SELECT name, version, owner FROM anomaly_create_model('alices', 'own_src', options => '{"epochs": 1, "seed": 1}');
+-- (model privileges are tested in model_privileges)
+SELECT anomaly_grant('alices', 'regress_bob', 'read');
 RESET ROLE;
 
 SET ROLE regress_bob;
--- bob may read and score
+-- bob may read and score, as granted
 SELECT anomaly_score('alices', s) IS NOT NULL AS can_score FROM own_src s LIMIT 1;
 SELECT name, version, owner FROM anomaly.models WHERE name = 'alices';
 -- but changes nothing of alice's model
