@@ -26,7 +26,7 @@ bg_pids=()
 cleanup() {
 	for p in "${bg_pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
-	psql -X -q -c "SELECT anomaly_drop_model(n, if_exists => true, force => true) FROM unnest(ARRAY['cc_model', 'ck_model']) n" \
+	psql -X -q -c "SELECT anomaly.anomaly_drop_model(n, if_exists => true, force => true) FROM unnest(ARRAY['cc_model', 'ck_model']) n" \
 		-c "DROP TABLE IF EXISTS cc_in, cc_src, cc_expected, ck_src" >/dev/null 2>&1 || true
 	rm -rf "$work"
 }
@@ -36,22 +36,22 @@ q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 q <<'SQL' >/dev/null
 SET client_min_messages = warning;
 DROP TABLE IF EXISTS cc_in, cc_src, cc_expected, ck_src;
-SELECT anomaly_drop_model(n, if_exists => true, force => true) FROM unnest(ARRAY['cc_model', 'ck_model']) n;
+SELECT anomaly.anomaly_drop_model(n, if_exists => true, force => true) FROM unnest(ARRAY['cc_model', 'ck_model']) n;
 CREATE TABLE cc_src AS
 SELECT a * 0.1 AS x, (a % 24)::float8 AS y, (ARRAY['p', 'q', 'r'])[1 + a % 3] AS c
 FROM generate_series(1, 1000) a, generate_series(1, 2) r;
-SELECT version FROM anomaly_create_model('cc_model', 'cc_src', method => 'autoencoder',
+SELECT version FROM anomaly.anomaly_create_model('cc_model', 'cc_src', method => 'autoencoder',
     options => '{"seed": 1, "epochs": 2}');
 CREATE TABLE cc_in (id bigserial PRIMARY KEY, client int NOT NULL, a int NOT NULL,
                     x float8, y float8, c text, score float8, flag boolean);
 CREATE TRIGGER cc_flag BEFORE INSERT ON cc_in
-    FOR EACH ROW EXECUTE FUNCTION anomaly_flag_trigger('cc_model', 'score', 'flag');
+    FOR EACH ROW EXECUTE FUNCTION anomaly.anomaly_flag_trigger('cc_model', 'score', 'flag');
 SQL
 cat >"$work/client.sql" <<'EOF2'
 \set a random(1, 1000)
 BEGIN;
 INSERT INTO cc_in (client, a, x, y, c) VALUES (:client_id, :a, :a * 0.1, :a % 24, (ARRAY['p', 'q', 'r'])[1 + :a % 3]);
-SELECT anomaly_score('cc_model', ROW(:a * 0.1, :a % 24, (ARRAY['p', 'q', 'r'])[1 + :a % 3])::cc_src);
+SELECT anomaly.anomaly_score('cc_model', ROW(:a * 0.1, :a % 24, (ARRAY['p', 'q', 'r'])[1 + :a % 3])::cc_src);
 COMMIT;
 EOF2
 
@@ -70,9 +70,9 @@ start_loops() {
 	bg_pids=()
 	for spec in "$@"; do
 		case $spec in
-			retrain) loop retrain 0.2 "SELECT version FROM anomaly_retrain('cc_model', jsonb_build_object('seed', (random() * 1e6)::int, 'epochs', 2))" & ;;
-			deploy) loop deploy 0.2 "SELECT version FROM anomaly_deploy('cc_model', (SELECT version FROM anomaly.models WHERE name = 'cc_model' ORDER BY random() LIMIT 1))" & ;;
-			threshold) loop threshold 0.1 "SELECT version FROM anomaly_set_threshold('cc_model', random() * 2)" & ;;
+			retrain) loop retrain 0.2 "SELECT version FROM anomaly.anomaly_retrain('cc_model', jsonb_build_object('seed', (random() * 1e6)::int, 'epochs', 2))" & ;;
+			deploy) loop deploy 0.2 "SELECT version FROM anomaly.anomaly_deploy('cc_model', (SELECT version FROM anomaly.models WHERE name = 'cc_model' ORDER BY random() LIMIT 1))" & ;;
+			threshold) loop threshold 0.1 "SELECT version FROM anomaly.anomaly_set_threshold('cc_model', random() * 2)" & ;;
 		esac
 		bg_pids+=($!)
 	done
@@ -100,7 +100,7 @@ fi
 # every version's score of every possible row (versions are frozen from here on)
 q <<'SQL' >"$work/versions.txt"
 CREATE TABLE cc_expected AS
-SELECT a, v.version, anomaly_score('cc_model@' || v.version,
+SELECT a, v.version, anomaly.anomaly_score('cc_model@' || v.version,
                                    ROW(a * 0.1, a % 24, (ARRAY['p', 'q', 'r'])[1 + a % 3])::cc_src) AS score
 FROM generate_series(1, 1000) a, (SELECT version FROM anomaly.models WHERE name = 'cc_model') v;
 SELECT count(DISTINCT version) FROM cc_expected;
@@ -125,7 +125,7 @@ rc=0
 "$PGBENCH" -n -c 8 -j 2 -T 8 -f "$work/client.sql" >"$work/bench2.out" 2>"$work/bench2.err" &
 bench=$!
 sleep 4
-q -c "SET client_min_messages = error" -c "SELECT anomaly_drop_model('cc_model', force => true)" >/dev/null
+q -c "SET client_min_messages = error" -c "SELECT anomaly.anomaly_drop_model('cc_model', force => true)" >/dev/null
 echo "dropped"
 wait "$bench" || rc=$?
 stop_loops
@@ -150,12 +150,12 @@ echo "SIGKILL of a training backend"
 q <<'SQL' >/dev/null
 SET client_min_messages = warning;
 CREATE TABLE ck_src AS SELECT g * 0.001 AS x, (g % 97)::float8 AS y FROM generate_series(1, 50000) g;
-SELECT version FROM anomaly_create_model('ck_model', 'ck_src', method => 'autoencoder',
+SELECT version FROM anomaly.anomaly_create_model('ck_model', 'ck_src', method => 'autoencoder',
     options => '{"seed": 1, "epochs": 1}');
 SQL
-before=$(q -c "SELECT string_agg(anomaly_score('ck_model', s)::text, ',') FROM (SELECT * FROM ck_src ORDER BY x LIMIT 20) s")
+before=$(q -c "SELECT string_agg(anomaly.anomaly_score('ck_model', s)::text, ',') FROM (SELECT * FROM ck_src ORDER BY x LIMIT 20) s")
 PGAPPNAME=ck_train psql -X -q -c "SET client_min_messages = warning" \
-	-c "SELECT anomaly_retrain('ck_model', '{\"epochs\": 1000, \"hidden\": [256, 256]}')" \
+	-c "SELECT anomaly.anomaly_retrain('ck_model', '{\"epochs\": 1000, \"hidden\": [256, 256]}')" \
 	>"$work/train.out" 2>&1 &
 train=$!
 pid=
@@ -193,6 +193,6 @@ echo "$out" | grep -qx "ck versions 1 deployed 1"
 echo "$out" | grep -qx "names without versions 0"
 echo "$out" | grep -qx "versions without names 0"
 echo "$out" | grep -qx "names not deployed once 0"
-after=$(q -c "SELECT string_agg(anomaly_score('ck_model', s)::text, ',') FROM (SELECT * FROM ck_src ORDER BY x LIMIT 20) s")
+after=$(q -c "SELECT string_agg(anomaly.anomaly_score('ck_model', s)::text, ',') FROM (SELECT * FROM ck_src ORDER BY x LIMIT 20) s")
 [ "$before" = "$after" ] || { echo "the deployed version scores differently after recovery"; exit 1; }
 echo "the deployed version scores as before"

@@ -33,15 +33,15 @@ SET ROLE dump_alice;
 CREATE TABLE tx AS
 SELECT i AS id, sin(i * 0.1) * 10 AS amount, (i % 24) AS hour, (ARRAY['a', 'b', 'c'])[1 + i % 3] AS shop
 FROM generate_series(1, 500) i;
-SELECT version FROM anomaly_create_model('alice_ae', 'tx', exclude => '{id}', options => '{"seed": 1, "epochs": 2}');
-SELECT version FROM anomaly_create_model('alice_ae', 'tx', exclude => '{id}', options => '{"seed": 2, "epochs": 2}', replace => true);
-SELECT version FROM anomaly_set_threshold('alice_ae', 0.75);
-SELECT anomaly_grant('alice_ae', 'public');
+SELECT version FROM anomaly.anomaly_create_model('alice_ae', 'tx', exclude => '{id}', options => '{"seed": 1, "epochs": 2}');
+SELECT version FROM anomaly.anomaly_create_model('alice_ae', 'tx', exclude => '{id}', options => '{"seed": 2, "epochs": 2}', replace => true);
+SELECT version FROM anomaly.anomaly_set_threshold('alice_ae', 0.75);
+SELECT anomaly.anomaly_grant('alice_ae', 'public');
 CREATE TABLE incoming (amount float8, hour int, shop text, score float8, flag boolean);
 CREATE TRIGGER score BEFORE INSERT ON incoming
-    FOR EACH ROW EXECUTE FUNCTION anomaly_flag_trigger('alice_ae', 'score', 'flag');
+    FOR EACH ROW EXECUTE FUNCTION anomaly.anomaly_flag_trigger('alice_ae', 'score', 'flag');
 RESET ROLE;
-SELECT version FROM anomaly_create_model('su_svdd', 'SELECT amount, hour FROM tx', method => 'deep_svdd', options => '{"seed": 3}');
+SELECT version FROM anomaly.anomaly_create_model('su_svdd', 'SELECT amount, hour FROM tx', method => 'deep_svdd', options => '{"seed": 3}');
 SQL
 
 # the scores, flags, catalog and grants of the models named like $2, as
@@ -51,7 +51,7 @@ snapshot() {
 SELECT name, version, deployed, owner, threshold, trained_rows, features FROM anomaly.models
 WHERE name LIKE :'like' ORDER BY 1, 2;
 SELECT name, grantee, privilege FROM anomaly.model_privileges WHERE name LIKE :'like' ORDER BY 1, 2, 3;
-SELECT m.ref, t.id, anomaly_score(m.ref, t), anomaly_is_anomaly(m.ref, t)
+SELECT m.ref, t.id, anomaly.anomaly_score(m.ref, t), anomaly.anomaly_is_anomaly(m.ref, t)
 FROM tx t, (VALUES ('alice_ae'), ('alice_ae@1'), ('su_svdd')) AS m(ref)
 WHERE m.ref LIKE :'like' ORDER BY 1, 2;
 SQL
@@ -87,7 +87,7 @@ n=$(psql -X -q -d anomaly_dump_owner -At -c "SELECT count(*) FROM anomaly.model_
 out=$(psql -X -q -d anomaly_dump_su -v ON_ERROR_STOP=1 -At <<'SQL'
 INSERT INTO incoming (amount, hour, shop) VALUES (500, 3, 'z') RETURNING 'trigger flag ' || flag;
 SET ROLE dump_alice;
-SELECT 'alice deploys ' || version FROM anomaly_deploy('alice_ae', 1);
+SELECT 'alice deploys ' || version FROM anomaly.anomaly_deploy('alice_ae', 1);
 SQL
 )
 echo "$out"

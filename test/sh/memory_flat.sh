@@ -18,7 +18,7 @@ rows=${MEMORY_ROWS:-4000000}
 bound_kb=10240
 work=$(mktemp -d)
 cleanup() {
-	psql -X -q -c "SELECT anomaly_drop_model('mf_model', if_exists => true)" -c "DROP TABLE IF EXISTS mf_src" \
+	psql -X -q -c "SELECT anomaly.anomaly_drop_model('mf_model', if_exists => true)" -c "DROP TABLE IF EXISTS mf_src" \
 		>/dev/null 2>&1 || true
 	rm -rf "$work"
 }
@@ -30,8 +30,8 @@ DROP TABLE IF EXISTS mf_src;
 CREATE TABLE mf_src AS
 SELECT g * 0.01 AS x, (g % 24)::float8 AS y, (ARRAY['a', 'b', 'c'])[1 + g % 3] AS c
 FROM generate_series(1, 2000) g;
-SELECT anomaly_drop_model('mf_model', if_exists => true);
-SELECT version FROM anomaly_create_model('mf_model', 'mf_src', options => '{"seed": 1, "epochs": 2}');
+SELECT anomaly.anomaly_drop_model('mf_model', if_exists => true);
+SELECT version FROM anomaly.anomaly_create_model('mf_model', 'mf_src', options => '{"seed": 1, "epochs": 2}');
 SQL
 
 measure() {	# a line "mem PHASE RSSANON_KB CONTEXT_BYTES VMHWM_KB"
@@ -44,13 +44,13 @@ SQL
 }
 one_row_queries() {	# $1 statements, each scoring one row
 	awk -v n="$1" 'BEGIN { for (i = 1; i <= n; i++)
-		printf "SELECT anomaly_score(%cmf_model%c, ROW(%d * 0.01, %d, %c%s%c)::mf_src) > 0;\n",
+		printf "SELECT anomaly.anomaly_score(%cmf_model%c, ROW(%d * 0.01, %d, %c%s%c)::mf_src) > 0;\n",
 			39, 39, i, i % 24, 39, substr("abcd", 1 + i % 4, 1), 39 }'
 }
 score_rows() {	# one query scoring $1 generated rows; prints the count scored
 	cat <<SQL
 SELECT 'scored ' || count(s) FROM (
-    SELECT anomaly_score('mf_model', ROW(g * 0.01, g % 24, (ARRAY['a', 'b', 'c', 'd'])[1 + g % 4])::mf_src) AS s
+    SELECT anomaly.anomaly_score('mf_model', ROW(g * 0.01, g % 24, (ARRAY['a', 'b', 'c', 'd'])[1 + g % 4])::mf_src) AS s
     FROM (SELECT generate_series(1, $1) AS g) q) z;
 SQL
 }
@@ -61,13 +61,13 @@ SQL
 	# warm-up: the model decoded and cached, plans prepared, every path run once
 	score_rows 200000
 	one_row_queries 10000
-	echo "DO \$\$ BEGIN FOR i IN 1..10000 LOOP PERFORM anomaly_score('mf_model', ROW(i, i % 24, 'a')::mf_src); END LOOP; END \$\$;"
+	echo "DO \$\$ BEGIN FOR i IN 1..10000 LOOP PERFORM anomaly.anomaly_score('mf_model', ROW(i, i % 24, 'a')::mf_src); END LOOP; END \$\$;"
 	measure warm
 	score_rows "$rows"
 	measure rows
 	one_row_queries 100000
 	measure queries
-	echo "DO \$\$ BEGIN FOR i IN 1..100000 LOOP PERFORM anomaly_score('mf_model', ROW(i, i % 24, 'b')::mf_src); END LOOP; END \$\$;"
+	echo "DO \$\$ BEGIN FOR i IN 1..100000 LOOP PERFORM anomaly.anomaly_score('mf_model', ROW(i, i % 24, 'b')::mf_src); END LOOP; END \$\$;"
 	measure loop
 } >"$work/script.sql"
 

@@ -20,12 +20,12 @@ SELECT i AS id, sin(i * 0.05) * 100 AS amount, (i % 24) AS hour, (i % 3 = 0) AS 
 FROM generate_series(1, 800) i;
 UPDATE pyr SET amount = NULL WHERE id % 97 = 0;
 UPDATE pyr SET shop = NULL WHERE id % 89 = 0;
-SELECT anomaly_drop_model('pyr', if_exists => true);
-SELECT version FROM anomaly_create_model('pyr', 'pyr', method => 'autoencoder', exclude => '{id}',
+SELECT anomaly.anomaly_drop_model('pyr', if_exists => true);
+SELECT version FROM anomaly.anomaly_create_model('pyr', 'pyr', method => 'autoencoder', exclude => '{id}',
     options => '{"seed": 5, "epochs": 3, "max_categories": 3, "activation": "tanh"}');
 \copy (SELECT encode(model, 'hex') FROM anomaly.model_versions WHERE name = 'pyr' AND deployed) TO '$work/model.hex'
-\copy (SELECT amount, hour, online, shop, anomaly_score('pyr', p) FROM pyr p ORDER BY id) TO '$work/rows.csv' WITH (FORMAT csv)
-SELECT anomaly_drop_model('pyr');
+\copy (SELECT amount, hour, online, shop, anomaly.anomaly_score('pyr', p) FROM pyr p ORDER BY id) TO '$work/rows.csv' WITH (FORMAT csv)
+SELECT anomaly.anomaly_drop_model('pyr');
 DROP TABLE pyr;
 SQL
 
