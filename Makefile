@@ -18,7 +18,7 @@ OBJS = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
 
 # extension scripts live at the root, as in contrib and pg_cron: full
 # install scripts (anomaly--X.sql) and upgrade steps (anomaly--X--Y.sql)
-DATA = $(sort $(wildcard $(EXTENSION)--*.sql))
+DATA = $(sort $(wildcard $(EXTENSION)--*.sql)) $(wildcard $(EXTENSION)--*.control)
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --outputdir=test/regress_out --load-extension=anomaly

@@ -42,39 +42,39 @@ SELECT 100000 + i, round((900 + random() * 3000)::numeric, 2), (random() * 4)::i
 FROM generate_series(1, 12) i;
 
 \echo
-\echo 'Training: SELECT anomaly_create_model(''card_fraud'', ''transactions'', exclude => ''{id,is_fraud}'') ...'
+\echo 'Training: SELECT anomaly.anomaly_create_model(''card_fraud'', ''transactions'', exclude => ''{id,is_fraud}'') ...'
 SET client_min_messages = warning;
 SELECT name, version, method, trained_rows, round(train_seconds::numeric, 2) AS train_seconds,
        round(threshold::numeric, 4) AS threshold
-FROM anomaly_create_model('card_fraud', 'transactions',
+FROM anomaly.anomaly_create_model('card_fraud', 'transactions',
                           exclude => '{id,is_fraud}', options => '{"seed": 7}');
 
 \echo 'The 15 most anomalous transactions (is_fraud was not shown to the model):'
 SELECT id, amount, hour, round(km_from_home::numeric, 1) AS km, merchant_category AS category,
        card_present, is_fraud,
-       round(anomaly_score('card_fraud', t)::numeric, 3) AS score,
-       anomaly_is_anomaly('card_fraud', t) AS flagged
+       round(anomaly.anomaly_score('card_fraud', t)::numeric, 3) AS score,
+       anomaly.anomaly_is_anomaly('card_fraud', t) AS flagged
 FROM transactions t
-ORDER BY anomaly_score('card_fraud', t) DESC
+ORDER BY anomaly.anomaly_score('card_fraud', t) DESC
 LIMIT 15;
 
 \echo 'Frauds caught among the flagged rows:'
-SELECT count(*) FILTER (WHERE is_fraud AND anomaly_is_anomaly('card_fraud', t)) AS frauds_flagged,
+SELECT count(*) FILTER (WHERE is_fraud AND anomaly.anomaly_is_anomaly('card_fraud', t)) AS frauds_flagged,
        count(*) FILTER (WHERE is_fraud) AS frauds,
-       count(*) FILTER (WHERE anomaly_is_anomaly('card_fraud', t)) AS rows_flagged
+       count(*) FILTER (WHERE anomaly.anomaly_is_anomaly('card_fraud', t)) AS rows_flagged
 FROM transactions t;
 
-\echo 'The model against the labels: anomaly_evaluate(''card_fraud'', ''transactions'', ''is_fraud'')'
+\echo 'The model against the labels: anomaly.anomaly_evaluate(''card_fraud'', ''transactions'', ''is_fraud'')'
 SELECT round(auroc::numeric, 4) AS auroc, round(auprc::numeric, 4) AS auprc,
        round(f1_best::numeric, 3) AS f1_best, round(threshold_best::numeric, 4) AS threshold_best,
        round(precision_at_threshold::numeric, 3) AS precision, round(recall_at_threshold::numeric, 3) AS recall,
        n, n_anomalies
-FROM anomaly_evaluate('card_fraud', 'transactions', 'is_fraud');
+FROM anomaly.anomaly_evaluate('card_fraud', 'transactions', 'is_fraud');
 
-\echo 'Why the top-scoring fraud was flagged: anomaly_explain(''card_fraud'', t)'
-SELECT t.id, round(anomaly_percentile('card_fraud', t)::numeric, 4) AS percentile,
+\echo 'Why the top-scoring fraud was flagged: anomaly.anomaly_explain(''card_fraud'', t)'
+SELECT t.id, round(anomaly.anomaly_percentile('card_fraud', t)::numeric, 4) AS percentile,
        e.feature, round(e.value::numeric, 2) AS value, round(e.contribution::numeric, 4) AS contribution
 FROM (SELECT * FROM transactions t WHERE is_fraud
-      ORDER BY anomaly_score('card_fraud', t) DESC LIMIT 1) t,
-     anomaly_explain('card_fraud', t) e;
+      ORDER BY anomaly.anomaly_score('card_fraud', t) DESC LIMIT 1) t,
+     anomaly.anomaly_explain('card_fraud', t) e;
 SQL

@@ -148,9 +148,29 @@ typedef struct AnomalyCatalogEntry
 	ItemPointerData tid;
 	double		threshold;		/* the catalog's, which is the one scoring uses */
 	bytea	   *model;			/* detoasted, in the caller's context; NULL if not fetched */
+	bool		may_score;		/* the current user's privileges on the model */
+	bool		may_read;
 } AnomalyCatalogEntry;
 
-/* the referenced version; false if there is none */
+/* a privilege on a model (anomaly.model_privileges); read includes score */
+typedef enum AnomalyPrivilege
+{
+	ANOMALY_PRIV_SCORE,
+	ANOMALY_PRIV_READ
+} AnomalyPrivilege;
+
+/* whether the catalog has anomaly.model_privileges (0.2.0) */
+extern bool anomaly_catalog_has_privileges(void);
+
+/* errors (insufficient_privilege) unless entry grants need on model name */
+extern void anomaly_check_privilege(const char *name, const AnomalyCatalogEntry *entry,
+									AnomalyPrivilege need);
+
+/*
+ * The referenced version, with the current user's privileges on it; false
+ * if there is none.  The lookup reads as the catalog's owner: callers check
+ * the privileges (anomaly_check_privilege) before using what it returns.
+ */
 extern bool anomaly_catalog_lookup(const AnomalyModelRef *ref, bool fetch_model,
 								   AnomalyCatalogEntry *entry);
 
@@ -262,9 +282,10 @@ typedef struct AnomalyCachedModel
 /*
  * The referenced version of a model ("m" or "m@3"), decoded and cached for
  * this backend, validated against the catalog row (version, xmin, ctid).
- * Errors if no such model exists.
+ * Errors if no such model exists or the current user lacks privilege need
+ * on it (checked at every call, with the validation).
  */
-extern AnomalyCachedModel *anomaly_cache_get(const char *ref);
+extern AnomalyCachedModel *anomaly_cache_get(const char *ref, AnomalyPrivilege need);
 
 /* ---- scoring (score.c) ---- */
 

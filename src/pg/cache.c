@@ -113,7 +113,7 @@ missing_model(const AnomalyModelRef *ref)
 }
 
 AnomalyCachedModel *
-anomaly_cache_get(const char *name)
+anomaly_cache_get(const char *name, AnomalyPrivilege need)
 {
 	AnomalyModelRef ref;
 	AnomalyCatalogEntry row;
@@ -125,6 +125,8 @@ anomaly_cache_get(const char *name)
 	anomaly_parse_model_ref(name, &ref);
 	if (!anomaly_catalog_lookup(&ref, false, &row))
 		missing_model(&ref);
+	/* once per query per model, with the validation: a revoke is seen next query */
+	anomaly_check_privilege(ref.name, &row, need);
 
 	if (model_cache == NULL)
 	{
@@ -148,6 +150,7 @@ anomaly_cache_get(const char *name)
 	/* stale or absent: fetch the document and decode it before touching the cache */
 	if (!anomaly_catalog_lookup(&ref, true, &row))
 		missing_model(&ref);
+	anomaly_check_privilege(ref.name, &row, need);
 	fresh = decode_entry(key, ref.name, &row);
 	pfree(row.model);
 

@@ -45,8 +45,7 @@
 
 #include "anomaly/pg.h"
 
-static SPIPlanPtr lookup_deployed_plan = NULL;
-static SPIPlanPtr lookup_version_plan = NULL;
+static Oid	catalog_owner(void);
 
 /*---- model names and references ----*/
 
@@ -157,45 +156,105 @@ keep_plan(const char *sql, int nargs, Oid *argtypes)
 	return plan;
 }
 
+/* whether the catalog has privileges (0.2.0), or is 0.1.0's */
+bool
+anomaly_catalog_has_privileges(void)
+{
+	Oid			nsp = get_namespace_oid("anomaly", true);
+
+	return OidIsValid(nsp) && OidIsValid(get_relname_relid("model_privileges", nsp));
+}
+
 /*
- * The referenced version's identity, its threshold and, if fetch_model,
- * its document.  Works on the 0.1.0 catalog as well: scoring models of an
- * extension not yet updated uses this same code.
+ * The referenced version's identity, its threshold, the current user's
+ * privileges on it and, if fetch_model, its document.
+ *
+ * On the 0.2.0 catalog the query runs as the catalog's owner, which row-level
+ * security does not restrict (a role granted only 'score' cannot read the row
+ * itself), and computes the caller's privileges in the same statement: the
+ * owner's roles (superusers: every role) may read, and so may grantees of
+ * 'read'; grantees of 'score' may score.  The one query per query per model
+ * that validates the cache (cache.c) thus also checks privileges, so a grant
+ * or revoke is seen by the next statement.
+ *
+ * On the 0.1.0 catalog (scoring before ALTER EXTENSION UPDATE) the query
+ * runs as the caller, and everyone may score and read, as 0.1.0 allowed.
  */
 bool
 anomaly_catalog_lookup(const AnomalyModelRef *ref, bool fetch_model,
 					   AnomalyCatalogEntry *entry)
 {
+	static SPIPlanPtr plans_0_1[2];
+	static SPIPlanPtr plans_0_2[2];
 	MemoryContext caller_cxt = CurrentMemoryContext;
-	Datum		args[2];
-	SPIPlanPtr	plan;
+	Datum		args[3];
+	SPIPlanPtr *plans;
+	bool		privileges = anomaly_catalog_has_privileges();
+	Oid			caller = GetUserId();
+	Oid			save_userid = InvalidOid;
+	int			save_sec_context = 0;
 	bool		found = false;
+	int			rc;
 
 	memset(entry, 0, sizeof(*entry));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	if (lookup_deployed_plan == NULL)
+	plans = privileges ? plans_0_2 : plans_0_1;
+	if (plans[0] == NULL)
 	{
-		Oid			argtypes[2] = {TEXTOID, INT4OID};
+		Oid			argtypes[3] = {TEXTOID, INT4OID, OIDOID};
+		const char *select;
+		const char *from;
 
-		lookup_deployed_plan =
-			keep_plan("SELECT m.version, m.xmin, m.ctid, m.threshold, m.model "
-					  "FROM anomaly.model_versions m "
-					  "WHERE m.name OPERATOR(pg_catalog.=) $1 AND m.deployed",
-					  1, argtypes);
-		lookup_version_plan =
-			keep_plan("SELECT m.version, m.xmin, m.ctid, m.threshold, m.model "
-					  "FROM anomaly.model_versions m "
-					  "WHERE m.name OPERATOR(pg_catalog.=) $1 "
-					  "AND m.version OPERATOR(pg_catalog.=) $2",
-					  2, argtypes);
+		if (privileges)
+		{
+			select = "SELECT m.version, m.xmin, m.ctid, m.threshold, m.model, "
+				"a.may_read, a.may_read OR a.granted "
+				"FROM anomaly.model_versions m "
+				"LEFT JOIN anomaly.model_names n ON n.name OPERATOR(pg_catalog.=) m.name "
+				"CROSS JOIN LATERAL (SELECT "
+				"  COALESCE(pg_catalog.pg_has_role($3, n.owner::pg_catalog.oid, 'USAGE'), false) "
+				"  OR EXISTS (SELECT FROM anomaly.model_privileges p "
+				"    WHERE p.name OPERATOR(pg_catalog.=) m.name "
+				"    AND p.privilege OPERATOR(pg_catalog.=) 'read' "
+				"    AND (p.grantee::pg_catalog.oid OPERATOR(pg_catalog.=) 0::pg_catalog.oid "
+				"         OR pg_catalog.pg_has_role($3, p.grantee::pg_catalog.oid, 'USAGE'))) AS may_read, "
+				"  EXISTS (SELECT FROM anomaly.model_privileges p "
+				"    WHERE p.name OPERATOR(pg_catalog.=) m.name "
+				"    AND (p.grantee::pg_catalog.oid OPERATOR(pg_catalog.=) 0::pg_catalog.oid "
+				"         OR pg_catalog.pg_has_role($3, p.grantee::pg_catalog.oid, 'USAGE'))) AS granted) a ";
+			from = "";
+		}
+		else
+		{
+			select = "SELECT m.version, m.xmin, m.ctid, m.threshold, m.model, "
+				"true, true ";
+			from = "FROM anomaly.model_versions m ";
+		}
+		plans[0] = keep_plan(psprintf("%s%sWHERE m.name OPERATOR(pg_catalog.=) $1 AND m.deployed",
+									  select, from),
+							 3, argtypes);
+		plans[1] = keep_plan(psprintf("%s%sWHERE m.name OPERATOR(pg_catalog.=) $1 "
+									  "AND m.version OPERATOR(pg_catalog.=) $2",
+									  select, from),
+							 3, argtypes);
 	}
 
 	args[0] = CStringGetTextDatum(ref->name);
 	args[1] = Int32GetDatum(ref->version);
-	plan = ref->version > 0 ? lookup_version_plan : lookup_deployed_plan;
-	if (SPI_execute_plan(plan, args, NULL, true, 1) != SPI_OK_SELECT)
+	args[2] = ObjectIdGetDatum(caller);
+	if (privileges)
+	{
+		/* restored by transaction or subtransaction abort on error */
+		GetUserIdAndSecContext(&save_userid, &save_sec_context);
+		SetUserIdAndSecContext(catalog_owner(),
+							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	}
+	rc = SPI_execute_plan(plans[ref->version > 0 ? 1 : 0], args, NULL, true, 1);
+	if (privileges)
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "catalog lookup failed");
 
 	if (SPI_processed > 0)
@@ -211,6 +270,8 @@ anomaly_catalog_lookup(const AnomalyModelRef *ref, bool fetch_model,
 		tid = (ItemPointer) DatumGetPointer(SPI_getbinval(tuple, desc, 3, &isnull));
 		ItemPointerCopy(tid, &entry->tid);
 		entry->threshold = DatumGetFloat8(SPI_getbinval(tuple, desc, 4, &isnull));
+		entry->may_read = DatumGetBool(SPI_getbinval(tuple, desc, 6, &isnull)) && !isnull;
+		entry->may_score = DatumGetBool(SPI_getbinval(tuple, desc, 7, &isnull)) && !isnull;
 		if (fetch_model)
 		{
 			Datum		model = SPI_getbinval(tuple, desc, 5, &isnull);
@@ -223,6 +284,26 @@ anomaly_catalog_lookup(const AnomalyModelRef *ref, bool fetch_model,
 	}
 	SPI_finish();
 	return found;
+}
+
+void
+anomaly_check_privilege(const char *name, const AnomalyCatalogEntry *entry,
+						AnomalyPrivilege need)
+{
+	if (need == ANOMALY_PRIV_READ && !entry->may_read)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to read model \"%s\"", name),
+				 errdetail("Reading a model's document, source or features needs the \"read\" privilege on it."),
+				 errhint("The model's owner may grant it with anomaly_grant('%s', '%s', 'read').",
+						 name, GetUserNameFromId(GetUserId(), false))));
+	if (need == ANOMALY_PRIV_SCORE && !entry->may_score)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to score with model \"%s\"", name),
+				 errdetail("Scoring needs the \"score\" privilege on the model."),
+				 errhint("The model's owner may grant it with anomaly_grant('%s', '%s').",
+						 name, GetUserNameFromId(GetUserId(), false))));
 }
 
 int

@@ -151,7 +151,7 @@ anomaly_evaluate(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	/* an unknown model is an error before the source is read */
-	threshold = anomaly_cache_get(ref)->threshold;
+	threshold = anomaly_cache_get(ref, ANOMALY_PRIV_SCORE)->threshold;
 
 	work = AllocSetContextCreate(CurrentMemoryContext, "anomaly evaluate",
 								 ALLOCSET_DEFAULT_SIZES);

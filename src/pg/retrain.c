@@ -102,7 +102,7 @@ anomaly_retrain(PG_FUNCTION_ARGS)
 				 errhint("Train a new version with anomaly_create_model(..., replace => true).")));
 
 	/* the previous version's feature columns, from its document */
-	previous = anomaly_cache_get(name);
+	previous = anomaly_cache_get(name, ANOMALY_PRIV_READ);
 	for (int i = 0; i < previous->model.spec.n_features; i++)
 		columns = lappend(columns, pstrdup(previous->model.spec.features[i].name));
 

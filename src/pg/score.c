@@ -94,7 +94,7 @@ site_state(MemoryContext mcxt, void **sitep, const char *name)
 			return &site->states[i];
 
 	/* look the model up before taking a slot, which an error would leave half-made */
-	cached = anomaly_cache_get(name);
+	cached = anomaly_cache_get(name, ANOMALY_PRIV_SCORE);
 	if (site->n < MAX_MODELS_PER_CALL)
 		state = &site->states[site->n++];
 	else

@@ -68,6 +68,7 @@ anomaly_export_model(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("model \"%s\" does not exist", ref.name)));
 	}
+	anomaly_check_privilege(ref.name, &row, ANOMALY_PRIV_READ);
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "anomaly export",
 								ALLOCSET_DEFAULT_SIZES);

@@ -244,6 +244,9 @@ anomaly_drop_model(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	anomaly_lock_name(ref.name);
 	owner = anomaly_name_owner(ref.name);
+	/* first: another role learns nothing of the versions (it may not read them) */
+	if (OidIsValid(owner))
+		anomaly_check_owner(ref.name, owner);
 	if (OidIsValid(owner) && ref.version > 0)
 	{
 		bool		deployed;
@@ -310,6 +313,11 @@ anomaly_drop_model(PG_FUNCTION_ARGS)
 		anomaly_spi_exec("DELETE FROM anomaly.model_names "
 						 "WHERE name OPERATOR(pg_catalog.=) $1",
 						 1, types, args, SPI_OK_DELETE);
+		/* a model created again later under this name starts private */
+		if (anomaly_catalog_has_privileges())
+			anomaly_spi_exec("DELETE FROM anomaly.model_privileges "
+							 "WHERE name OPERATOR(pg_catalog.=) $1",
+							 1, types, args, SPI_OK_DELETE);
 	}
 	anomaly_catalog_write_end(&w);
 	SPI_finish();

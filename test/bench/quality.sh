@@ -81,12 +81,12 @@ for ds in "${datasets[@]}"; do
 	for seed in $seeds; do
 		result=$(psql_q -At -F ' ' <<-SQL
 	SET client_min_messages = warning;
-	SELECT anomaly_drop_model('$table', if_exists => true);
-	SELECT round(train_seconds::numeric, 2) FROM anomaly_create_model('$table',
+	SELECT anomaly.anomaly_drop_model('$table', if_exists => true);
+	SELECT round(train_seconds::numeric, 2) FROM anomaly.anomaly_create_model('$table',
 	    'SELECT * FROM $table WHERE bench_in_train(rid, $seed, $fraction)',
 	    method => '$method', exclude => '{label,rid}', options => '$options'::jsonb || jsonb_build_object('seed', $seed));
 	WITH s AS (
-	    SELECT label, anomaly_score('$table', t) AS score FROM $table t
+	    SELECT label, anomaly.anomaly_score('$table', t) AS score FROM $table t
 	    WHERE $fraction >= 1 OR NOT bench_in_train(rid, $seed, $fraction)
 	), r AS (
 	    SELECT label, score,
@@ -112,7 +112,7 @@ for ds in "${datasets[@]}"; do
 	    SELECT sum(tp_here::float8 / (SELECT sum(label) FROM s) * tp / n) AS v FROM curve
 	)
 	SELECT (SELECT count(*) FROM s), round((SELECT v FROM auroc)::numeric, 4), round((SELECT v FROM auprc)::numeric, 4);
-	SELECT anomaly_drop_model('$table');
+	SELECT anomaly.anomaly_drop_model('$table');
 	SQL
 	)
 		secs=$(echo "$result" | sed -n 2p)

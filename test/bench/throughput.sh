@@ -33,11 +33,11 @@ psql_q -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS bench_tx"
 	-c "CREATE TABLE bench_tx ($cols, label int)" \
 	-c "\\copy bench_tx FROM '$work/tx.csv' WITH (FORMAT csv, HEADER true)" \
 	-c "VACUUM ANALYZE bench_tx" \
-	-c "SELECT anomaly_drop_model('bench_tx', if_exists => true)"
+	-c "SELECT anomaly.anomaly_drop_model('bench_tx', if_exists => true)"
 
 # training: NOTICEs carry the epoch loop's rows/s; maintenance_work_mem
 # large enough to train on every row rather than a sample
-psql_q -At -c "SET anomaly.training_threads = 1" -c "SET maintenance_work_mem = '2GB'" -c "SELECT train_seconds FROM anomaly_create_model('bench_tx', 'bench_tx', method => '$method', exclude => '{label}', options => '{\"seed\": 42, \"hidden\": [64], \"latent\": 16, \"epochs\": 5, \"batch_size\": 256, \"learning_rate\": 0.001, \"validation_fraction\": 0, \"early_stopping_patience\": 0}')" \
+psql_q -At -c "SET anomaly.training_threads = 1" -c "SET maintenance_work_mem = '2GB'" -c "SELECT train_seconds FROM anomaly.anomaly_create_model('bench_tx', 'bench_tx', method => '$method', exclude => '{label}', options => '{\"seed\": 42, \"hidden\": [64], \"latent\": 16, \"epochs\": 5, \"batch_size\": 256, \"learning_rate\": 0.001, \"validation_fraction\": 0, \"early_stopping_patience\": 0}')" \
 	>"$work/train.out" 2>"$work/train.err"
 train_s=$(tail -1 "$work/train.out")
 epoch_rate=$(grep -o '[0-9]* rows/s' "$work/train.err" | awk '{print $1}' | sort -n | tail -1)
@@ -52,15 +52,15 @@ timed() {	# best of 3 wall times in seconds of a query
 	done
 	echo "$best"
 }
-serial="SET max_parallel_workers_per_gather = 0; SELECT sum(anomaly_score('bench_tx', t)) FROM bench_tx t"
-parallel="SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET min_parallel_table_scan_size = 0; SELECT sum(anomaly_score('bench_tx', t)) FROM bench_tx t"
+serial="SET max_parallel_workers_per_gather = 0; SELECT sum(anomaly.anomaly_score('bench_tx', t)) FROM bench_tx t"
+parallel="SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET min_parallel_table_scan_size = 0; SELECT sum(anomaly.anomaly_score('bench_tx', t)) FROM bench_tx t"
 lower="SET max_parallel_workers_per_gather = 0; SELECT sum($sumexpr) FROM bench_tx"
 t_serial=$(timed "$serial")
 t_parallel=$(timed "$parallel")
 t_lower=$(timed "$lower")
 
 quality=$(psql_q -At -F ' ' <<'SQL'
-WITH s AS (SELECT label, anomaly_score('bench_tx', t) AS score FROM bench_tx t),
+WITH s AS (SELECT label, anomaly.anomaly_score('bench_tx', t) AS score FROM bench_tx t),
 r AS (SELECT label, rank() OVER (ORDER BY score) + (count(*) OVER (PARTITION BY score) - 1) / 2.0 AS rk FROM s),
 g AS (SELECT score, sum(label) AS tp_here, count(*) AS n_here FROM s GROUP BY score),
 c AS (SELECT tp_here, sum(tp_here) OVER w AS tp, sum(n_here) OVER w AS n FROM g
@@ -70,7 +70,7 @@ SELECT round(((SELECT sum(rk) FROM r WHERE label = 1) - p * (p + 1) / 2.0) / (p 
 FROM (SELECT sum(label) AS p, count(*) AS total FROM s) k;
 SQL
 )
-psql_q -c "SET client_min_messages = warning" -c "SELECT anomaly_drop_model('bench_tx')" -c "DROP TABLE bench_tx" >/dev/null
+psql_q -c "SET client_min_messages = warning" -c "SELECT anomaly.anomaly_drop_model('bench_tx')" -c "DROP TABLE bench_tx" >/dev/null
 
 rate() { awk -v n="$rows" -v s="$1" 'BEGIN {printf "%d", n / s}'; }
 echo "method                              $method"

@@ -13,12 +13,12 @@ SET client_min_messages = warning;
 DROP TABLE IF EXISTS cancel_src;
 CREATE TABLE cancel_src AS
 SELECT sin(i * 0.001) AS a, cos(i * 0.002) AS b FROM generate_series(1, 200000) i;
-SELECT anomaly_drop_model('cancel_me', if_exists => true);
+SELECT anomaly.anomaly_drop_model('cancel_me', if_exists => true);
 SQL
 
 out=$(mktemp)
 psql -X -At -c "SET application_name = 'anomaly_cancel_test'" \
-	-c "SELECT anomaly_create_model('cancel_me', 'cancel_src', options => '{\"epochs\": 100000, \"early_stopping_patience\": 0}')" \
+	-c "SELECT anomaly.anomaly_create_model('cancel_me', 'cancel_src', options => '{\"epochs\": 100000, \"early_stopping_patience\": 0}')" \
 	>"$out" 2>&1 &
 trainer=$!
 

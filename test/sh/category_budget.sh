@@ -13,14 +13,14 @@ psql_q <<'SQL'
 SET client_min_messages = warning;
 DROP TABLE IF EXISTS cb_src;
 CREATE TABLE cb_src AS SELECT sin(i) AS a, md5(i::text) AS tag FROM generate_series(1, 20000) i;
-SELECT anomaly_drop_model('cb_model', if_exists => true);
+SELECT anomaly.anomaly_drop_model('cb_model', if_exists => true);
 SQL
 
 out=$(psql -X -At -v ON_ERROR_STOP=1 2>&1 <<'SQL'
 SET maintenance_work_mem = '1MB';
-SELECT 'features ' || array_length(features, 1) FROM anomaly_create_model('cb_model', 'cb_src', method => 'autoencoder',
+SELECT 'features ' || array_length(features, 1) FROM anomaly.anomaly_create_model('cb_model', 'cb_src', method => 'autoencoder',
     options => '{"epochs": 1, "max_categories": 5}');
-SELECT anomaly_drop_model('cb_model');
+SELECT anomaly.anomaly_drop_model('cb_model');
 SQL
 ) || { echo "$out"; exit 1; }
 echo "$out" | grep -E 'category dictionaries|features|sample' || true

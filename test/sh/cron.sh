@@ -4,7 +4,7 @@
 # Needs a server with shared_preload_libraries = 'pg_cron',
 # cron.use_background_workers = on and cron.database_name set to this
 # database (scripts/test.sh starts its cluster so); skips (77) otherwise.
-# Schedules SELECT anomaly_retrain('cronm') every minute (pg_cron 1.4 has
+# Schedules SELECT anomaly.anomaly_retrain('cronm') every minute (pg_cron 1.4 has
 # no schedules in seconds), waits at most 90 s for the new version, and
 # checks it is deployed and that cron.job_run_details records a succeeded
 # run.
@@ -29,7 +29,7 @@ SQL
 		[ "$(q -c "SELECT count(*) FROM cron.job_run_details WHERE status IN ('running', 'starting') AND command LIKE '%cronm%'" 2>/dev/null || echo 0)" = 0 ] && break
 		sleep 1
 	done
-	q -c "SET client_min_messages = warning" -c "SELECT anomaly_drop_model('cronm', if_exists => true)" \
+	q -c "SET client_min_messages = warning" -c "SELECT anomaly.anomaly_drop_model('cronm', if_exists => true)" \
 		-c "DROP TABLE IF EXISTS cron_tx" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -41,13 +41,13 @@ DROP TABLE IF EXISTS cron_tx;
 CREATE TABLE cron_tx AS
 SELECT i AS id, sin(i * 0.1) AS a, cos(i * 0.1) AS b, now() - i * interval '1 hour' AS at
 FROM generate_series(1, 800) i;
-SELECT anomaly_drop_model('cronm', if_exists => true);
+SELECT anomaly.anomaly_drop_model('cronm', if_exists => true);
 -- a sliding window: each retrain reads the last 30 days
-SELECT 'trained ' || version FROM anomaly_create_model('cronm',
+SELECT 'trained ' || version FROM anomaly.anomaly_create_model('cronm',
     $$SELECT a, b FROM cron_tx WHERE at > now() - interval '30 days'$$,
     options => '{"epochs": 2, "seed": 1}');
 SELECT 'scheduled ' || (cron.schedule('anomaly_retrain_cronm', '* * * * *',
-    $$SET anomaly.progress = log; SELECT anomaly_retrain('cronm')$$) > 0);
+    $$SET anomaly.progress = log; SELECT anomaly.anomaly_retrain('cronm')$$) > 0);
 SQL
 
 deadline=$((SECONDS + 90))
@@ -65,7 +65,7 @@ SELECT 'deployed ' || version FROM anomaly.models WHERE name = 'cronm' AND deplo
 SELECT 'succeeded ' || (count(*) > 0) FROM cron.job_run_details d JOIN cron.job j USING (jobid)
 WHERE j.jobname = 'anomaly_retrain_cronm' AND d.status = 'succeeded';
 SELECT 'same source ' || (count(DISTINCT source) = 1) FROM anomaly.model_versions WHERE name = 'cronm';
-SELECT 'scores ' || (anomaly_score('cronm', c) IS NOT NULL) FROM cron_tx c WHERE id = 1;
+SELECT 'scores ' || (anomaly.anomaly_score('cronm', c) IS NOT NULL) FROM cron_tx c WHERE id = 1;
 SQL
 )
 echo "$out"

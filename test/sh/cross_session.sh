@@ -10,18 +10,18 @@ out=$(psql -X -q -v ON_ERROR_STOP=1 -At <<'SQL'
 SET client_min_messages = warning;
 DROP TABLE IF EXISTS xs;
 CREATE TABLE xs AS SELECT i AS id, sin(i * 0.1) AS a, sin(i * 0.1) * 2 AS b FROM generate_series(1, 1000) i;
-SELECT anomaly_drop_model('xs', if_exists => true);
-SELECT version FROM anomaly_create_model('xs', 'xs', method => 'autoencoder', exclude => '{id}', options => '{"seed": 1, "epochs": 2}');
+SELECT anomaly.anomaly_drop_model('xs', if_exists => true);
+SELECT version FROM anomaly.anomaly_create_model('xs', 'xs', method => 'autoencoder', exclude => '{id}', options => '{"seed": 1, "epochs": 2}');
 SELECT pg_backend_pid() AS pid_before \gset
-SELECT anomaly_score('xs', x) AS before FROM xs x WHERE id = 7 \gset
-\! psql -X -q -At -c "SET client_min_messages = warning" -c "SELECT 'retrained version ' || version FROM anomaly_create_model('xs', 'xs', method => 'autoencoder', exclude => '{id}', options => '{\"seed\": 2, \"epochs\": 2}', replace => true)"
+SELECT anomaly.anomaly_score('xs', x) AS before FROM xs x WHERE id = 7 \gset
+\! psql -X -q -At -c "SET client_min_messages = warning" -c "SELECT 'retrained version ' || version FROM anomaly.anomaly_create_model('xs', 'xs', method => 'autoencoder', exclude => '{id}', options => '{\"seed\": 2, \"epochs\": 2}', replace => true)"
 SELECT CASE WHEN pg_backend_pid() = :pid_before THEN 'same backend' ELSE 'reconnected' END;
-SELECT CASE WHEN anomaly_score('xs', x) <> :before THEN 'new version used' ELSE 'stale model used' END FROM xs x WHERE id = 7;
-SELECT CASE WHEN anomaly_score('xs', x) = anomaly_score('xs', ARRAY[x.a, x.b]) THEN 'consistent' ELSE 'inconsistent' END FROM xs x WHERE id = 7;
-SELECT count(*) FILTER (WHERE anomaly_is_anomaly('xs', x)) < 1000 AS some_normal FROM xs x;
-\! psql -X -q -At -c "SELECT 'threshold ' || threshold FROM anomaly_set_threshold('xs', -1)"
-SELECT CASE WHEN count(*) FILTER (WHERE anomaly_is_anomaly('xs', x)) = 1000 THEN 'new threshold used' ELSE 'stale threshold used' END FROM xs x;
-SELECT anomaly_drop_model('xs');
+SELECT CASE WHEN anomaly.anomaly_score('xs', x) <> :before THEN 'new version used' ELSE 'stale model used' END FROM xs x WHERE id = 7;
+SELECT CASE WHEN anomaly.anomaly_score('xs', x) = anomaly.anomaly_score('xs', ARRAY[x.a, x.b]) THEN 'consistent' ELSE 'inconsistent' END FROM xs x WHERE id = 7;
+SELECT count(*) FILTER (WHERE anomaly.anomaly_is_anomaly('xs', x)) < 1000 AS some_normal FROM xs x;
+\! psql -X -q -At -c "SELECT 'threshold ' || threshold FROM anomaly.anomaly_set_threshold('xs', -1)"
+SELECT CASE WHEN count(*) FILTER (WHERE anomaly.anomaly_is_anomaly('xs', x)) = 1000 THEN 'new threshold used' ELSE 'stale threshold used' END FROM xs x;
+SELECT anomaly.anomaly_drop_model('xs');
 DROP TABLE xs;
 SQL
 )

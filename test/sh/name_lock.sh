@@ -13,7 +13,7 @@ psql_q <<'SQL'
 SET client_min_messages = warning;
 DROP TABLE IF EXISTS nl_src;
 CREATE TABLE nl_src AS SELECT sin(i * 0.1) AS a, cos(i * 0.1) AS b FROM generate_series(1, 300) i;
-SELECT anomaly_drop_model('nl_model', if_exists => true);
+SELECT anomaly.anomaly_drop_model('nl_model', if_exists => true);
 SQL
 
 # the squatter: holds the old keys for 30 s unless killed
@@ -32,8 +32,8 @@ done
 out=$(psql -X -At -v ON_ERROR_STOP=1 2>&1 <<'SQL'
 SET client_min_messages = warning;
 SET lock_timeout = '5s';
-SELECT 'created version ' || version FROM anomaly_create_model('nl_model', 'nl_src', options => '{"epochs": 1}');
-SELECT anomaly_drop_model('nl_model');
+SELECT 'created version ' || version FROM anomaly.anomaly_create_model('nl_model', 'nl_src', options => '{"epochs": 1}');
+SELECT anomaly.anomaly_drop_model('nl_model');
 SQL
 ) || true
 echo "$out"

@@ -9,12 +9,12 @@ train() {	# train PROGRESS: the client's messages of one training
 SET client_min_messages = warning;
 DROP TABLE IF EXISTS prog;
 CREATE TABLE prog AS SELECT i AS a, i % 7 AS b FROM generate_series(1, 300) i;
-SELECT anomaly_drop_model('prog', if_exists => true);
+SELECT anomaly.anomaly_drop_model('prog', if_exists => true);
 SET client_min_messages = log;
 SET anomaly.progress = $1;
-SELECT version FROM anomaly_create_model('prog', 'prog', method => 'autoencoder', options => '{"epochs": 4, "early_stopping_patience": 0}');
+SELECT version FROM anomaly.anomaly_create_model('prog', 'prog', method => 'autoencoder', options => '{"epochs": 4, "early_stopping_patience": 0}');
 SET client_min_messages = warning;
-SELECT anomaly_drop_model('prog');
+SELECT anomaly.anomaly_drop_model('prog');
 DROP TABLE prog;
 SQL
 }

@@ -24,18 +24,18 @@ UPDATE pyr SET amount = NULL WHERE id % 97 = 0;
 UPDATE pyr SET shop = NULL WHERE id % 89 = 0;
 -- rows the models never saw, some far outside the training range
 INSERT INTO pyr SELECT 1000 + i, i * 50.0, i % 30, i % 2 = 0, 'e' FROM generate_series(1, 40) i;
-SELECT anomaly_drop_model('pyr', if_exists => true);
-SELECT anomaly_drop_model('pyr_auto', if_exists => true);
-SELECT version FROM anomaly_create_model('pyr', 'SELECT * FROM pyr WHERE id <= 800',
+SELECT anomaly.anomaly_drop_model('pyr', if_exists => true);
+SELECT anomaly.anomaly_drop_model('pyr_auto', if_exists => true);
+SELECT version FROM anomaly.anomaly_create_model('pyr', 'SELECT * FROM pyr WHERE id <= 800',
     method => 'autoencoder', exclude => '{id}',
     options => '{"seed": 5, "epochs": 3, "max_categories": 3, "activation": "tanh"}');
-SELECT version FROM anomaly_create_model('pyr_auto', 'SELECT * FROM pyr WHERE id <= 800',
+SELECT version FROM anomaly.anomaly_create_model('pyr_auto', 'SELECT * FROM pyr WHERE id <= 800',
     exclude => '{id}', options => '{"seed": 5, "epochs": 3, "max_categories": 3}');
 \copy (SELECT encode(model, 'hex') FROM anomaly.model_versions WHERE name = 'pyr' AND deployed) TO '$work/pyr.hex'
 \copy (SELECT encode(model, 'hex') FROM anomaly.model_versions WHERE name = 'pyr_auto' AND deployed) TO '$work/pyr_auto.hex'
-\copy (SELECT amount, hour, online, shop, anomaly_score('pyr', p), anomaly_score('pyr_auto', p) FROM pyr p ORDER BY id) TO '$work/rows.csv' WITH (FORMAT csv)
-SELECT anomaly_drop_model('pyr');
-SELECT anomaly_drop_model('pyr_auto');
+\copy (SELECT amount, hour, online, shop, anomaly.anomaly_score('pyr', p), anomaly.anomaly_score('pyr_auto', p) FROM pyr p ORDER BY id) TO '$work/rows.csv' WITH (FORMAT csv)
+SELECT anomaly.anomaly_drop_model('pyr');
+SELECT anomaly.anomaly_drop_model('pyr_auto');
 DROP TABLE pyr;
 SQL
 

@@ -24,6 +24,18 @@ methods=${QUALITY_METHODS:-autoencoder deep_svdd vae ocnn iforest ecod knn pca}
 status=0
 
 for method in $methods; do
+	# run the benchmark first: a failure there must fail this test, and a
+	# while loop over a process substitution would hide its exit status
+	if ! results=$(ANOMALY_DATA_DIR=$data_dir "$here/../bench/quality.sh" -m "$method" -o '{"seed": 42}' thyroid cardio); then
+		echo "$method: test/bench/quality.sh failed"
+		status=1
+		continue
+	fi
+	if [ "$(echo "$results" | grep -cv '^dataset')" != 2 ]; then
+		echo "$method: expected 2 result lines, got: $results"
+		status=1
+		continue
+	fi
 	while read -r ds rows dims auroc auprc secs; do
 		[ "$ds" = dataset ] && continue
 		ref=${published_name[$method]:-}
@@ -40,6 +52,6 @@ for method in $methods; do
 		fi
 		printf '%-12s %-12s AUROC %s AUPRC %s (%ss) | published %s: %s| PCA (ADB22) %s | %s\n' \
 			"$method" "$ds" "$auroc" "$auprc" "$secs" "${ref:-$method}" "${ours:-none }" "${pca:-?}" "$verdict"
-	done < <(ANOMALY_DATA_DIR=$data_dir "$here/../bench/quality.sh" -m "$method" -o '{"seed": 42}' thyroid cardio)
+	done <<<"$results"
 done
 exit $status

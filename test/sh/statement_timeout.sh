@@ -18,17 +18,17 @@ DROP TABLE IF EXISTS st_src;
 CREATE TABLE st_src AS
 SELECT sin(i * 0.001) AS a, cos(i * 0.002) AS b, sin(i * 0.003) AS c, cos(i * 0.004) AS d
 FROM generate_series(1, 8192) i;
-SELECT anomaly_drop_model('st_giant', if_exists => true);
+SELECT anomaly.anomaly_drop_model('st_giant', if_exists => true);
 SQL
 
-train_sql="SELECT anomaly_create_model('st_giant', 'st_src', options => '{\"hidden\": [1024, 1024],
+train_sql="SELECT anomaly.anomaly_create_model('st_giant', 'st_src', options => '{\"hidden\": [1024, 1024],
     \"batch_size\": 8192, \"epochs\": 1, \"validation_fraction\": 0, \"seed\": 1}')"
 
 start=$(date +%s%N)
 psql_q -c "SET client_min_messages = warning" -c "SET maintenance_work_mem = '1GB'" \
 	-c "$train_sql" >/dev/null
 full=$(( ($(date +%s%N) - start) / 1000000 ))
-psql_q -c "SELECT anomaly_drop_model('st_giant')" >/dev/null
+psql_q -c "SELECT anomaly.anomaly_drop_model('st_giant')" >/dev/null
 echo "the whole training takes $full ms"
 
 out=$(mktemp)
@@ -37,7 +37,7 @@ psql -X -At -v ON_ERROR_STOP=0 >"$out" 2>&1 <<'SQL' || true
 SET client_min_messages = warning;
 SET maintenance_work_mem = '1GB';
 SET statement_timeout = '1s';
-SELECT anomaly_create_model('st_giant', 'st_src', options => '{"hidden": [1024, 1024],
+SELECT anomaly.anomaly_create_model('st_giant', 'st_src', options => '{"hidden": [1024, 1024],
     "batch_size": 8192, "epochs": 1, "validation_fraction": 0, "seed": 1}');
 SQL
 elapsed=$(( ($(date +%s%N) - start) / 1000000 ))

@@ -18,6 +18,7 @@ up=anomaly_upgrade
 fresh=anomaly_fresh
 cleanup() {
 	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $up" -c "DROP DATABASE IF EXISTS $fresh" \
+		-c "DROP DATABASE IF EXISTS ${up}_restored" \
 		-c "DROP ROLE IF EXISTS upgrade_alice" -c "DROP ROLE IF EXISTS upgrade_bob" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -58,9 +59,9 @@ out=$(psql -X -q -d "$up" -v ON_ERROR_STOP=1 -At <<'SQL'
 SET client_min_messages = warning;
 ALTER EXTENSION anomaly UPDATE;
 SELECT 'updated to ' || extversion FROM pg_extension WHERE extname = 'anomaly';
-SELECT 'same scores ' || (count(*) FILTER (WHERE anomaly_score(b.name, t) = b.score) = count(*))
+SELECT 'same scores ' || (count(*) FILTER (WHERE anomaly.anomaly_score(b.name, t) = b.score) = count(*))
 FROM before b JOIN tx t USING (id);
-SELECT 'same flags ' || (count(*) FILTER (WHERE anomaly_is_anomaly(b.name, t) = b.flag) = count(*))
+SELECT 'same flags ' || (count(*) FILTER (WHERE anomaly.anomaly_is_anomaly(b.name, t) = b.flag) = count(*))
 FROM before b JOIN tx t USING (id);
 SELECT 'flags by catalog threshold ' || (count(*) FILTER (WHERE flag = (score > 0.5)) = count(*))
 FROM before WHERE name = 'up_svdd';
@@ -68,16 +69,16 @@ SELECT 'owner ' || name || ' ' || owner FROM anomaly.model_names ORDER BY name;
 SELECT 'versions ' || string_agg(version || ':' || deployed, ',' ORDER BY version) FROM anomaly.models WHERE name = 'up_ae';
 -- the squatter cannot take the name over, the owner still retrains
 SET ROLE upgrade_bob;
-DO $$ BEGIN PERFORM anomaly_drop_model('up_alice'); EXCEPTION WHEN insufficient_privilege THEN RAISE WARNING 'bob refused'; END $$;
+DO $$ BEGIN PERFORM anomaly.anomaly_drop_model('up_alice'); EXCEPTION WHEN insufficient_privilege THEN RAISE WARNING 'bob refused'; END $$;
 SET ROLE upgrade_alice;
-SELECT 'alice retrained ' || version FROM anomaly_retrain('up_alice');
+SELECT 'alice retrained ' || version FROM anomaly.anomaly_retrain('up_alice');
 RESET ROLE;
 -- old models keep working with the new functions
-SELECT 'retrained ' || version FROM anomaly_retrain('up_ae');
-SELECT 'rolled back ' || version FROM anomaly_deploy('up_ae', 2);
-SELECT 'same after rollback ' || (count(*) FILTER (WHERE anomaly_score('up_ae', t) = b.score) = count(*))
+SELECT 'retrained ' || version FROM anomaly.anomaly_retrain('up_ae');
+SELECT 'rolled back ' || version FROM anomaly.anomaly_deploy('up_ae', 2);
+SELECT 'same after rollback ' || (count(*) FILTER (WHERE anomaly.anomaly_score('up_ae', t) = b.score) = count(*))
 FROM before b JOIN tx t USING (id) WHERE b.name = 'up_ae';
-SELECT 'export import ' || (anomaly_import_model('up_copy', anomaly_export_model('up_svdd'))).version;
+SELECT 'export import ' || (anomaly.anomaly_import_model('up_copy', anomaly.anomaly_export_model('up_svdd'))).version;
 SQL
 )
 echo "$out"
@@ -135,6 +136,14 @@ UNION ALL
 SELECT 'config ' || c::regclass FROM ext, unnest(ext.extconfig) c
 UNION ALL
 SELECT 'schema acl ' || coalesce(nspacl::text, '-') FROM pg_namespace WHERE nspname = 'anomaly'
+UNION ALL
+SELECT 'extension schema ' || extnamespace::regnamespace FROM pg_extension WHERE extname = 'anomaly'
+UNION ALL
+SELECT 'extension depends on ' || pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid) || ' ' || d.deptype::text
+FROM pg_depend d, ext WHERE d.classid = 'pg_extension'::regclass AND d.objid = ext.oid
+UNION ALL
+SELECT 'public function ' || p.oid::regprocedure FROM pg_proc p
+WHERE p.pronamespace = 'public'::regnamespace AND p.proname LIKE 'anomaly\_%'
 ORDER BY 1;
 SQL
 }
@@ -147,3 +156,16 @@ if ! diff -u /tmp/anomaly-fresh-described.$$ /tmp/anomaly-upgrade-described.$$; 
 fi
 echo "fresh and upgraded installs match ($(wc -l </tmp/anomaly-fresh-described.$$) lines)"
 rm -f /tmp/anomaly-*-described.$$
+
+# the upgraded database dumps as CREATE EXTENSION anomaly WITH SCHEMA anomaly, and restores
+psql -X -q -d postgres -v ON_ERROR_STOP=1 -c "CREATE DATABASE ${up}_restored"
+pg_dump -Fc -d "$up" | pg_restore -d "${up}_restored" --exit-on-error
+restored=$(psql -X -q -d "${up}_restored" -v ON_ERROR_STOP=1 -At <<'SQL'
+SELECT 'restored schema ' || extnamespace::regnamespace FROM pg_extension WHERE extname = 'anomaly';
+SELECT 'restored scores ' || (count(*) FILTER (WHERE anomaly.anomaly_score('up_svdd', t) = b.score) = count(*))
+FROM before b JOIN tx t USING (id) WHERE b.name = 'up_svdd';
+SQL
+)
+echo "$restored"
+echo "$restored" | grep -qx "restored schema anomaly"
+echo "$restored" | grep -qx "restored scores true"
