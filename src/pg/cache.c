@@ -15,7 +15,8 @@
  *
  * A replaced entry may still be referenced by another expression of the
  * running query, so it is not freed at once: its memory context is handed
- * to the current transaction, and goes with it.  New entries are inserted
+ * to the current transaction, and goes with it.  So is the entry of a model
+ * the catalog no longer has, when a lookup of it misses.  New entries are inserted
  * only once fully decoded, so an error leaves the cache as it was.
  *
  * The threshold is the catalog row's, never the document's: that column is
@@ -95,12 +96,37 @@ decode_entry(const char *ref, const char *name, const AnomalyCatalogEntry *row)
 	return m;
 }
 
+/*
+ * The catalog no longer has what name refers to: forget its entry, so that
+ * a dropped model's decoded weights do not stay in every backend that ever
+ * scored it.  Its memory goes with the transaction, as a replaced entry's,
+ * since an expression of the running query may still hold it.
+ */
 static void
-missing_model(const AnomalyModelRef *ref) pg_attribute_noreturn();
+evict(const char *name)
+{
+	char		key[ANOMALY_REF_MAXLEN];
+	CacheSlot  *slot;
+
+	if (model_cache == NULL)
+		return;
+	memset(key, 0, sizeof(key));
+	strlcpy(key, name, sizeof(key));
+	slot = hash_search(model_cache, key, HASH_FIND, NULL);
+	if (slot == NULL)
+		return;
+	if (slot->model)
+		MemoryContextSetParent(slot->model->mcxt, TopTransactionContext);
+	hash_search(model_cache, key, HASH_REMOVE, NULL);
+}
 
 static void
-missing_model(const AnomalyModelRef *ref)
+missing_model(const char *name, const AnomalyModelRef *ref) pg_attribute_noreturn();
+
+static void
+missing_model(const char *name, const AnomalyModelRef *ref)
 {
+	evict(name);
 	if (ref->version > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -124,7 +150,7 @@ anomaly_cache_get(const char *name, AnomalyPrivilege need)
 
 	anomaly_parse_model_ref(name, &ref);
 	if (!anomaly_catalog_lookup(&ref, false, &row))
-		missing_model(&ref);
+		missing_model(name, &ref);
 	/* once per query per model, with the validation: a revoke is seen next query */
 	anomaly_check_privilege(ref.name, &row, need);
 
@@ -149,7 +175,7 @@ anomaly_cache_get(const char *name, AnomalyPrivilege need)
 
 	/* stale or absent: fetch the document and decode it before touching the cache */
 	if (!anomaly_catalog_lookup(&ref, true, &row))
-		missing_model(&ref);
+		missing_model(name, &ref);
 	anomaly_check_privilege(ref.name, &row, need);
 	fresh = decode_entry(key, ref.name, &row);
 	pfree(row.model);
