@@ -605,7 +605,6 @@ anomaly_load_training_set(AnContext *ctx, const char *source, ArrayType *exclude
 {
 	SourceReceiver r;
 	SPIExecuteOptions exec;
-	char	   *query;
 	SPIPlanPtr	plan;
 	SourceColumn *cols;
 	int			ncols;
@@ -628,20 +627,10 @@ anomaly_load_training_set(AnContext *ctx, const char *source, ArrayType *exclude
 									  ALLOCSET_DEFAULT_SIZES);
 	an_rng_seed(&r.rng, opts->seed ^ UINT64_C(0x5DEECE66D));
 	r.dict.limit = (size_t) maintenance_work_mem * 1024 / 8;
-	query = source_query(source);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "anomaly: SPI_connect failed");
-	plan = SPI_prepare(query, 0, NULL);
-	if (plan == NULL)
-		elog(ERROR, "anomaly: could not prepare the source query: %s",
-			 SPI_result_code_string(SPI_result));
-	if (!SPI_is_cursor_plan(plan))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the source must be a single query that returns rows"),
-				 errdetail("Source: %s", source)));
-	check_read_only(plan);
+	plan = anomaly_prepare_source(source);
 
 	memset(&exec, 0, sizeof(exec));
 	exec.read_only = true;
