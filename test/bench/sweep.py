@@ -8,7 +8,8 @@ PyOD protocol (split=0.6 split_seed=seed: train on a seeded 60% of the rows, lab
 score the other 40%) with each configuration below, and prints AUROC per table (mean over
 seeds and worst seed) and, per configuration, the mean over tables of both.  A configuration
 is a function of the table's width d and training rows n giving core options; "default"
-passes none, so it measures an_options_resolve() as built.
+passes none, so it measures an_options_resolve() as built.  A name a+b combines
+configurations a and b (b's options come later and win over a's).
 
 Prints "skipped" and exits 77 without ../shared.
 """
@@ -70,6 +71,10 @@ CONFIGS = {
     "lr_3e-3": lambda d, n: ["learning_rate=0.003"],
     "lr_3e-4": lambda d, n: ["learning_rate=0.0003"],
     "wd_1e-5": lambda d, n: ["weight_decay=0.00001"],
+    "leaky_relu": lambda d, n: ["activation=leaky_relu"],
+    "tanh": lambda d, n: ["activation=tanh"],
+    "patience_30": lambda d, n: ["early_stopping_patience=30"],
+    "lr_2e-3": lambda d, n: ["learning_rate=0.002"],
 }
 
 
@@ -119,7 +124,8 @@ def main():
         n_train = int(math.floor(0.6 * n + 0.5))
         cells = []
         for c in configs:
-            aucs = [run(a.method, path, s, CONFIGS[c](d, n_train)) for s in a.seeds]
+            opts = [o for part in c.split("+") for o in CONFIGS[part](d, n_train)]
+            aucs = [run(a.method, path, s, opts) for s in a.seeds]
             m, w = sum(aucs) / len(aucs), min(aucs)
             means[c].append(m)
             worsts[c].append(w)

@@ -10,7 +10,11 @@
 # batch 256, Adam 1e-3, no validation split, one BLAS thread.
 # Prints training rows x epochs / s (epoch loop only, and end to end with
 # reading the table), scoring rows / s (serial, and with 2 parallel workers),
-# the in-database lower bound sum(f0 + ... + f29), and AUROC / AUPRC.
+# the in-database lower bound sum(f0 + ... + f29), and AUROC / AUPRC; and,
+# for the autoencoder, the training loss of each epoch and the time until it
+# first reaches PyTorch's final loss on the same data and budget (read from
+# the newest ../shared/bench/reference/results-*.jsonl for this row count;
+# the epoch loop's seconds, at epoch granularity).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 rows=${1:-100000}
@@ -40,6 +44,25 @@ psql_q -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS bench_tx"
 psql_q -At -c "SET anomaly.training_threads = 1" -c "SET maintenance_work_mem = '2GB'" -c "SELECT train_seconds FROM anomaly.anomaly_create_model('bench_tx', 'bench_tx', method => '$method', exclude => '{label}', options => '{\"seed\": 42, \"hidden\": [64], \"latent\": 16, \"epochs\": 5, \"batch_size\": 256, \"learning_rate\": 0.001, \"validation_fraction\": 0, \"early_stopping_patience\": 0}')" \
 	>"$work/train.out" 2>"$work/train.err"
 train_s=$(tail -1 "$work/train.out")
+# epoch-mean training losses, and the epoch loop's cumulative seconds (rows / rate per epoch)
+losses=$(grep -o 'epoch [0-9]*/[0-9]*: loss [0-9.e-]*' "$work/train.err" | awk '{print $4}' | paste -sd' ' -)
+elapsed=$(grep -o 'loss [0-9.e-]*, [0-9]* rows/s' "$work/train.err" |
+	awk -v n="$rows" '{t += n / $3; printf "%s%.3f", (NR > 1 ? " " : ""), t}')
+torch_loss=
+results=$(ls -t "${ANOMALY_REFERENCE_DIR:-$here/../../../shared/bench/reference}"/results-*.jsonl 2>/dev/null | head -1 || true)
+if [ "$method" = autoencoder ] && [ -n "$results" ]; then
+	torch_loss=$(/usr/bin/python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r.get("bench") == "torch_ref" and r.get("n") == int(sys.argv[2]) and r.get("ae_loss_per_epoch"):
+        print(r["ae_loss_per_epoch"][-1]); break
+' "$results" "$rows" || true)
+fi
+to_loss=$(awk -v target="${torch_loss:-nan}" -v l="$losses" -v t="$elapsed" 'BEGIN {
+	n = split(l, L, " "); split(t, T, " ")
+	for (i = 1; i <= n; i++) if (target != "nan" && L[i] + 0 <= target + 0) { printf "%s s (epoch %d)", T[i], i; exit }
+	print (target == "nan" ? "- (no PyTorch figure for this row count)" : "- (not reached in 5 epochs)") }')
 epoch_rate=$(grep -o '[0-9]* rows/s' "$work/train.err" | awk '{print $1}' | sort -n | tail -1)
 e2e_rate=$(awk -v n="$rows" -v s="$train_s" 'BEGIN {printf "%d", n * 5 / s}')
 
@@ -82,3 +105,6 @@ echo "score, 2 workers (rows/s)            $(rate "$t_parallel")  ($t_parallel s
 echo "sum(f0+..+f29), serial (rows/s)      $(rate "$t_lower")  ($t_lower s)"
 echo "score time / plain scan time         $(awk -v a="$t_serial" -v b="$t_lower" 'BEGIN {printf "%.2f", a / b}')"
 echo "AUROC AUPRC                          $quality"
+echo "training loss per epoch              $losses"
+echo "PyTorch's final loss (5 epochs)      ${torch_loss:--}"
+echo "time to PyTorch's final loss         $to_loss"
