@@ -390,10 +390,10 @@ UNIT_TEST(document_rejects_inconsistent_shapes)
 	at = find_key(data, len, "kind", 0);
 	REQUIRE(at > 0 && (unsigned char) data[at] == (0xa0 | 7));
 	expect_corrupt(data, len, at + 7, "x", 1, "unknown kind", __LINE__);
-	/* an unknown activation: "relu" -> "relv" */
+	/* an unknown activation: "leaky_relu" (the autoencoder's) -> "leaky_relv" */
 	at = find_key(data, len, "activation", 0);
-	REQUIRE(at > 0 && (unsigned char) data[at] == (0xa0 | 4));
-	expect_corrupt(data, len, at + 4, "v", 1, "unknown activation", __LINE__);
+	REQUIRE(at > 0 && (unsigned char) data[at] == (0xa0 | 10));
+	expect_corrupt(data, len, at + 10, "v", 1, "unknown activation", __LINE__);
 	free(data);
 }
 

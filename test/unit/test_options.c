@@ -63,7 +63,8 @@ UNIT_TEST(options_defaults)
 	CHECK(opts.method == an_method_lookup("autoencoder"));
 	CHECK(opts.n_hidden == 0 && opts.latent == 0);
 	CHECK(opts.epochs == 0 && opts.batch_size == 0);
-	CHECK(opts.activation == AN_ACT_RELU);
+	/* the autoencoder's own default (method_autoencoder.c); the others keep ReLU */
+	CHECK(opts.activation == AN_ACT_LEAKY_RELU);
 	CHECK(opts.learning_rate == 1e-3);
 	CHECK(opts.weight_decay < 0);
 	CHECK(!opts.seed_set);
@@ -75,6 +76,14 @@ UNIT_TEST(options_defaults)
 	CHECK(opts.max_rows == 1000000);
 	/* the autoencoder has no options of its own */
 	CHECK(opts.method_options == NULL);
+	an_options_free(&ctx, &opts);
+	/* the other networks keep ReLU */
+	REQUIRE(an_options_init(&ctx, &opts, an_method_lookup("vae")) == AN_OK);
+	CHECK(opts.activation == AN_ACT_RELU);
+	an_options_free(&ctx, &opts);
+	REQUIRE(an_options_init(&ctx, &opts, an_method_lookup("deep_svdd")) == AN_OK);
+	CHECK(opts.activation == AN_ACT_RELU);
+	an_options_free(&ctx, &opts);
 }
 
 UNIT_TEST(options_accept_good_values)
@@ -179,7 +188,7 @@ UNIT_TEST(options_reject_bad_values)
 
 	/* nothing was changed by the rejected values */
 	CHECK(opts.latent == 0 && opts.epochs == 0 && opts.batch_size == 0);
-	CHECK(opts.activation == AN_ACT_RELU);
+	CHECK(opts.activation == AN_ACT_LEAKY_RELU);
 	CHECK(opts.learning_rate == 1e-3);
 	CHECK(opts.weight_decay < 0);
 	CHECK(!opts.seed_set);

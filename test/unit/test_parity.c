@@ -143,6 +143,8 @@ parity_final_loss(const char *method_name, const double *raw, uint64_t seed)
 	CHECK_STATUS(an_options_set(&ctx, &opts, "seed", &(AnOptionValue) {.kind = AN_OPTION_NUMBER, .number = (double) seed}), AN_OK);
 	if (strcmp(method_name, "deep_svdd") == 0)
 		CHECK_STATUS(an_options_set(&ctx, &opts, "weight_decay", &(AnOptionValue) {.kind = AN_OPTION_NUMBER, .number = 0}), AN_OK);
+	/* PyTorch's networks are ReLU; the autoencoder's own default is leaky ReLU */
+	CHECK_STATUS(an_options_set(&ctx, &opts, "activation", &(AnOptionValue) {.kind = AN_OPTION_STRING, .string = "relu"}), AN_OK);
 	an_options_resolve(&opts, PARITY_DIM, PARITY_ROWS);
 
 	model.spec.n_features = PARITY_DIM;

@@ -95,9 +95,9 @@ UNIT_TEST(autoencoder_layout_as_stored)
 			CHECK(an_get_int(&ctx, layer, "in", 0, 100, &in) == AN_OK);
 			CHECK(an_get_int(&ctx, layer, "out", 0, 100, &out) == AN_OK);
 			CHECK(in == widths[l] && out == widths[l + 1]);
-			/* ReLU everywhere, the bottleneck included; a linear output */
+			/* the default leaky ReLU everywhere, the bottleneck included; a linear output */
 			CHECK(an_object_str_eq(an_map_get(layer, "activation"),
-								   l == 5 ? "identity" : "relu"));
+								   l == 5 ? "identity" : "leaky_relu"));
 			CHECK(an_map_get(layer, "bias") != NULL);
 		}
 	}
@@ -166,8 +166,9 @@ UNIT_TEST(autoencoder_pretrain_encoder)
 				init;
 	AnRng		rng;
 	static const int full[5] = {FIX_DIM, 16, 3, 16, FIX_DIM};
-	static const AnActivation full_acts[4] = {AN_ACT_RELU, AN_ACT_IDENTITY,
-	AN_ACT_RELU, AN_ACT_IDENTITY};
+	/* fixture_options are the autoencoder's: leaky ReLU by default */
+	static const AnActivation full_acts[4] = {AN_ACT_LEAKY_RELU, AN_ACT_IDENTITY,
+	AN_ACT_LEAKY_RELU, AN_ACT_IDENTITY};
 	bool		trained = false;
 
 	unit_context_counting(&ctx, &log.counter);
@@ -184,7 +185,7 @@ UNIT_TEST(autoencoder_pretrain_encoder)
 		CHECK(log.n == 3 && log.epochs == 3 && log.bad_phase == 0);
 		REQUIRE(enc.n_layers == 2);
 		CHECK(enc.dims[0] == FIX_DIM && enc.dims[1] == 16 && enc.dims[2] == 3);
-		CHECK(enc.acts[0] == AN_ACT_RELU && enc.acts[1] == AN_ACT_IDENTITY);
+		CHECK(enc.acts[0] == AN_ACT_LEAKY_RELU && enc.acts[1] == AN_ACT_IDENTITY);
 		CHECK(enc.bias == (bool) bias && (enc.layers[0].b != NULL) == (bool) bias);
 		CHECK(!enc.trainable && enc.layers[0].gw == NULL);
 		CHECK(enc.max_batch == 32);
