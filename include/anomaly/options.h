@@ -51,6 +51,7 @@ typedef struct AnOptions
 	int			hidden[AN_MAX_HIDDEN];
 	int			latent;			/* 0 = derive */
 	AnActivation activation;
+	bool		activation_set; /* given by the caller, not a method's default */
 	int			epochs;			/* 0 = derive from the row count */
 	int			batch_size;		/* 0 = derive */
 	double		learning_rate;

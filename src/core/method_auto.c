@@ -36,9 +36,9 @@
  * ensemble worse; the mean instead of the maximum lost 0.007.
  *
  * Members are trained one after another on the same scaled rows, with
- * their own defaults and a seed derived from the model's, so that repeated
- * members differ.  The network options, when given, go to the neural
- * members.
+ * their own defaults (the autoencoders' leaky ReLU among them) and a seed
+ * derived from the model's, so that repeated members differ.  The network
+ * options, when given, go to the neural members.
  *
  * IDENTIFICATION
  *	  src/core/method_auto.c
@@ -231,7 +231,9 @@ member_options(AnContext *ctx, const AnOptions *opts, const AnMethod *m, int ind
 		memcpy(mo->hidden, opts->hidden, sizeof(mo->hidden));
 		mo->n_hidden = opts->n_hidden;
 		mo->latent = opts->latent;
-		mo->activation = opts->activation;
+		/* unless given, each member keeps its method's own (leaky ReLU for the autoencoder) */
+		if (opts->activation_set)
+			mo->activation = opts->activation;
 		mo->batch_size = opts->batch_size;
 		mo->learning_rate = opts->learning_rate;
 		mo->validation_fraction = opts->validation_fraction;

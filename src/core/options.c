@@ -207,6 +207,7 @@ an_options_set(AnContext *ctx, AnOptions *opts, const char *key, const AnOptionV
 
 		AN_TRY(an_option_choice(ctx, key, v, acts, &choice));
 		an_activation_parse(acts[choice], &opts->activation);
+		opts->activation_set = true;
 		return AN_OK;
 	}
 	if (strcmp(key, "epochs") == 0)

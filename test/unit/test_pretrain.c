@@ -11,6 +11,7 @@
  *-------------------------------------------------------------------------
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "anomaly/pretrain.h"
 #include "fixture.h"
@@ -110,6 +111,62 @@ UNIT_TEST(autoencoder_layout_as_stored)
 	CHECK_NO_LEAKS(&counter);
 	free(raw);
 	free(x);
+}
+
+/* how often a string occurs in an encoded document */
+static int
+count_in(const char *data, size_t len, const char *what)
+{
+	size_t		n = strlen(what);
+	int			count = 0;
+
+	for (size_t i = 0; i + n <= len; i++)
+		count += memcmp(data + i, what, n) == 0;
+	return count;
+}
+
+/*
+ * auto's autoencoder members keep the autoencoder's own default activation
+ * (leaky ReLU) unless the caller gives one, which then reaches every member.
+ */
+UNIT_TEST(auto_members_keep_their_activation)
+{
+	static const char *const given[2] = {NULL, "tanh"};
+	AnContext	ctx;
+	UnitAlloc	counter = {0};
+	double	   *raw = fixture_rows(29, 200);
+
+	unit_context_counting(&ctx, &counter);
+	for (int k = 0; k < 2; k++)
+	{
+		AnModel		model;
+		AnOptions	opts;
+		float	   *x = NULL;
+		char	   *data = NULL;
+		size_t		len = 0;
+		AnOptionValue members = {.kind = AN_OPTION_STRING, .string = "autoencoder,pca"};
+		AnOptionValue epochs = {.kind = AN_OPTION_NUMBER, .number = 2};
+
+		REQUIRE(fixture_prepare(&ctx, &model, raw, 200, AN_SCALER_STANDARD, &x) == AN_OK);
+		REQUIRE(an_options_init(&ctx, &opts, an_method_lookup("auto")) == AN_OK);
+		REQUIRE(an_options_set(&ctx, &opts, "members", &members) == AN_OK);
+		REQUIRE(an_options_set(&ctx, &opts, "epochs", &epochs) == AN_OK);
+		if (given[k])
+			REQUIRE(an_options_set(&ctx, &opts, "activation",
+								   &(AnOptionValue) {.kind = AN_OPTION_STRING, .string = given[k]}) == AN_OK);
+		an_options_resolve(&opts, FIX_DIM, 200);
+		REQUIRE(an_model_fit(&ctx, &model, &opts, x, 200) == AN_OK);
+		REQUIRE(an_model_encode(&ctx, &model, &data, &len) == AN_OK);
+		/* encoder and decoder hidden layers and the bottleneck: 3 layers */
+		CHECK(count_in(data, len, "leaky_relu") == (given[k] ? 0 : 3));
+		CHECK(count_in(data, len, "tanh") == (given[k] ? 3 : 0));
+		an_free(&ctx, data);
+		an_options_free(&ctx, &opts);
+		an_model_free(&ctx, &model);
+		free(x);
+	}
+	CHECK_NO_LEAKS(&counter);
+	free(raw);
 }
 
 typedef struct PhaseLog
