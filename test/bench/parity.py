@@ -9,7 +9,8 @@ For the reference's synthetic transactions (gen_data.py, d = 30, --rows rows) an
 table of ../shared/data/tabular, trains the core (build/core_quality, one BLAS thread) and
 PyTorch (one thread) on the same standardised rows:
 
-  ae    d-64-16-64-d, ReLU on every hidden layer, linear output, MSE
+  ae    d-64-16-64-d, ReLU on every hidden layer (set: ours defaults to leaky ReLU), linear
+        output, MSE
   svdd  encoder d-64-16 without biases, centre = mean initial output, |c_i| >= 0.1,
         loss mean ||phi(x) - c||^2, no weight decay (as torch_ref.py)
   vae   encoder d-64-(16 mu, 16 log variance), decoder 16-64-d, loss mean-over-dims
@@ -177,7 +178,7 @@ def core_run(method, csv, epochs, batch, seed, split):
     cmd = [os.path.join(root, "build", "core_quality"), CORE_METHOD[method], csv, "trace=1",
            f"hidden=[{HIDDEN}]", f"latent={LATENT}", f"epochs={epochs}", f"batch_size={batch}",
            "learning_rate=0.001", "validation_fraction=0", "early_stopping_patience=0",
-           f"seed={seed}"] + CORE_OPTIONS[method]
+           "activation=relu", f"seed={seed}"] + CORE_OPTIONS[method]
     if split < 1.0:
         cmd += [f"split={split}", f"split_seed={seed}"]
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1")

@@ -1,14 +1,15 @@
 #!/usr/bin/python3
 """Sweep of the neural defaults over every shared table (issue 13).
 
-    test/bench/sweep.py [--method autoencoder] [--seeds 1 2 3] [--configs a,b,...] [--list]
+    test/bench/sweep.py [--method autoencoder] [--seeds 1 2 3] [--configs a,b,...] [--networks K] [--list]
 
 For every table of ../shared/data/tabular and every seed, runs build/core_quality on the
 PyOD protocol (split=0.6 split_seed=seed: train on a seeded 60% of the rows, labels unused,
 score the other 40%) with each configuration below, and prints AUROC per table (mean over
 seeds and worst seed) and, per configuration, the mean over tables of both.  A configuration
 is a function of the table's width d and training rows n giving core options; "default"
-passes none, so it measures an_options_resolve() as built.  A name a+b combines
+passes none, so it measures an_options_resolve() as built.  --networks K scores with the mean
+of K models (seeds s, s + 1000, ...), an estimate of an ensemble.  A name a+b combines
 configurations a and b (b's options come later and win over a's).
 
 Prints "skipped" and exits 77 without ../shared.
@@ -18,6 +19,7 @@ import math
 import os
 import subprocess
 import sys
+import tempfile
 
 here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.normpath(os.path.join(here, "..", ".."))
@@ -71,6 +73,7 @@ CONFIGS = {
     "lr_3e-3": lambda d, n: ["learning_rate=0.003"],
     "lr_3e-4": lambda d, n: ["learning_rate=0.0003"],
     "wd_1e-5": lambda d, n: ["weight_decay=0.00001"],
+    "relu": lambda d, n: ["activation=relu"],
     "leaky_relu": lambda d, n: ["activation=leaky_relu"],
     "tanh": lambda d, n: ["activation=tanh"],
     "patience_30": lambda d, n: ["early_stopping_patience=30"],
@@ -91,12 +94,43 @@ def tables():
     return out
 
 
-def run(method, path, seed, opts):
+def auroc(labels, scores):
+    """AUROC with ties averaged (Mann-Whitney), as core_quality computes it."""
+    pairs = sorted(zip(scores, labels))
+    rank_sum, i = 0.0, 0
+    while i < len(pairs):
+        j = i
+        while j < len(pairs) and pairs[j][0] == pairs[i][0]:
+            j += 1
+        rank_sum += sum(lab for _, lab in pairs[i:j]) * (i + 1 + j) / 2.0
+        i = j
+    p = sum(labels)
+    return (rank_sum - p * (p + 1) / 2.0) / (p * (len(labels) - p))
+
+
+def run(method, path, seed, opts, networks=1):
+    """AUROC on the held-out rows; with networks > 1, of the mean score of that many
+    models trained on the same split with seeds seed, seed + 1000, ... (an ensemble
+    estimated from core_quality's dump= files, for deciding whether one is worth building)."""
     cmd = [os.path.join(root, "build", "core_quality"), method, path, "split=0.6",
-           f"split_seed={seed}", f"seed={seed}"] + opts
+           f"split_seed={seed}"] + opts
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout.split()
-    return float(out[out.index("auroc") + 1])
+    if networks == 1:
+        out = subprocess.run(cmd + [f"seed={seed}"], capture_output=True, text=True, env=env,
+                             check=True).stdout.split()
+        return float(out[out.index("auroc") + 1])
+    total, labels = None, None
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in range(networks):
+            prefix = os.path.join(tmp, str(k))
+            subprocess.run(cmd + [f"seed={seed + 1000 * k}", f"dump={prefix}"], capture_output=True,
+                           env=env, check=True)
+            with open(prefix + ".test") as fh:
+                rows = [line.split() for line in fh]
+            scores = [float(r[0]) for r in rows]
+            labels = [int(float(r[1])) for r in rows]
+            total = scores if total is None else [a + b for a, b in zip(total, scores)]
+    return auroc(labels, total)
 
 
 def main():
@@ -104,6 +138,8 @@ def main():
     ap.add_argument("--method", default="autoencoder")
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--configs", default="default,ref_64_16")
+    ap.add_argument("--networks", type=int, default=1,
+                    help="score with the mean of this many models (seeds s, s+1000, ...)")
     ap.add_argument("--list", action="store_true")
     a = ap.parse_args()
     if a.list:
@@ -115,7 +151,8 @@ def main():
     subprocess.run(["make", "-s", "-C", root, "build/core_quality"], check=True, stdout=subprocess.DEVNULL)
     configs = a.configs.split(",")
     ts = tables()
-    print(f"# {a.method}, AUROC on the 40% held out, mean (worst) over seeds {a.seeds}")
+    print(f"# {a.method}, AUROC on the 40% held out, mean (worst) over seeds {a.seeds}"
+          + (f", mean score of {a.networks} models" if a.networks > 1 else ""))
     print("| table | d | n | " + " | ".join(configs) + " |")
     print("|---|---|---|" + "---|" * len(configs))
     means = {c: [] for c in configs}
@@ -125,7 +162,7 @@ def main():
         cells = []
         for c in configs:
             opts = [o for part in c.split("+") for o in CONFIGS[part](d, n_train)]
-            aucs = [run(a.method, path, s, opts) for s in a.seeds]
+            aucs = [run(a.method, path, s, opts, a.networks) for s in a.seeds]
             m, w = sum(aucs) / len(aucs), min(aucs)
             means[c].append(m)
             worsts[c].append(w)
