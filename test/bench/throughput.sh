@@ -7,7 +7,8 @@
 # ../shared/bench/reference/gen_data.py, so that the figures compare with
 # ../shared/bench/reference/RESULTS.md: the same 30-64-16-64-30 autoencoder
 # (or the 30-64-16 Deep SVDD encoder with method deep_svdd), 5 epochs,
-# batch 256, Adam 1e-3, no validation split, one BLAS thread.
+# batch 256, Adam 1e-3, ReLU (as PyTorch; the autoencoder defaults to leaky
+# ReLU), no validation split, one BLAS thread.
 # Prints training rows x epochs / s (epoch loop only, and end to end with
 # reading the table), scoring rows / s (serial, and with 2 parallel workers),
 # the in-database lower bound sum(f0 + ... + f29), and AUROC / AUPRC; and,
@@ -41,7 +42,7 @@ psql_q -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS bench_tx"
 
 # training: NOTICEs carry the epoch loop's rows/s; maintenance_work_mem
 # large enough to train on every row rather than a sample
-psql_q -At -c "SET anomaly.training_threads = 1" -c "SET maintenance_work_mem = '2GB'" -c "SELECT train_seconds FROM anomaly.anomaly_create_model('bench_tx', 'bench_tx', method => '$method', exclude => '{label}', options => '{\"seed\": 42, \"hidden\": [64], \"latent\": 16, \"epochs\": 5, \"batch_size\": 256, \"learning_rate\": 0.001, \"validation_fraction\": 0, \"early_stopping_patience\": 0}')" \
+psql_q -At -c "SET anomaly.training_threads = 1" -c "SET maintenance_work_mem = '2GB'" -c "SELECT train_seconds FROM anomaly.anomaly_create_model('bench_tx', 'bench_tx', method => '$method', exclude => '{label}', options => '{\"seed\": 42, \"hidden\": [64], \"latent\": 16, \"epochs\": 5, \"batch_size\": 256, \"learning_rate\": 0.001, \"activation\": \"relu\", \"validation_fraction\": 0, \"early_stopping_patience\": 0}')" \
 	>"$work/train.out" 2>"$work/train.err"
 train_s=$(tail -1 "$work/train.out")
 # epoch-mean training losses, and the epoch loop's cumulative seconds (rows / rate per epoch)
