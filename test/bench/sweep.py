@@ -9,7 +9,8 @@ score the other 40%) with each configuration below, and prints AUROC per table (
 seeds and worst seed) and, per configuration, the mean over tables of both.  A configuration
 is a function of the table's width d and training rows n giving core options; "default"
 passes none, so it measures an_options_resolve() as built.  --networks K scores with the mean
-of K models (seeds s, s + 1000, ...), an estimate of an ensemble.  A name a+b combines
+of K models (seeds s, s + 1000, ...), an estimate of an ensemble; with --pick-by-loss, the
+one of the K with the lowest loss (validation loss by default), an estimate of restarts.  A name a+b combines
 configurations a and b (b's options come later and win over a's).
 
 Prints "skipped" and exits 77 without ../shared.
@@ -76,6 +77,7 @@ CONFIGS = {
     "hidden_max64": lambda d, n: [f"hidden=[{min(64, rule_hidden(d))}]"],
     "latent_max16": lambda d, n: [f"latent={min(16, rule_latent(d))}"],
     "relu": lambda d, n: ["activation=relu"],
+    "ae_x3": lambda d, n: ["members=autoencoder,autoencoder,autoencoder"],  # --method auto
     "leaky_relu": lambda d, n: ["activation=leaky_relu"],
     "tanh": lambda d, n: ["activation=tanh"],
     "patience_30": lambda d, n: ["early_stopping_patience=30"],
@@ -110,7 +112,7 @@ def auroc(labels, scores):
     return (rank_sum - p * (p + 1) / 2.0) / (p * (len(labels) - p))
 
 
-def run(method, path, seed, opts, networks=1):
+def run(method, path, seed, opts, networks=1, restarts_by_loss=False):
     """AUROC on the held-out rows; with networks > 1, of the mean score of that many
     models trained on the same split with seeds seed, seed + 1000, ... (an ensemble
     estimated from core_quality's dump= files, for deciding whether one is worth building)."""
@@ -121,6 +123,16 @@ def run(method, path, seed, opts, networks=1):
         out = subprocess.run(cmd + [f"seed={seed}"], capture_output=True, text=True, env=env,
                              check=True).stdout.split()
         return float(out[out.index("auroc") + 1])
+    if restarts_by_loss:
+        # keep the model with the lowest loss (the best validation loss): label-free
+        best = None
+        for k in range(networks):
+            out = subprocess.run(cmd + [f"seed={seed + 1000 * k}"], capture_output=True, text=True,
+                                 env=env, check=True).stdout.split()
+            loss, auc = float(out[out.index("loss") + 1]), float(out[out.index("auroc") + 1])
+            if best is None or loss < best[0]:
+                best = (loss, auc)
+        return best[1]
     total, labels = None, None
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(networks):
@@ -142,6 +154,8 @@ def main():
     ap.add_argument("--configs", default="default,ref_64_16")
     ap.add_argument("--networks", type=int, default=1,
                     help="score with the mean of this many models (seeds s, s+1000, ...)")
+    ap.add_argument("--pick-by-loss", action="store_true",
+                    help="with --networks K: keep the one of the K models with the lowest loss")
     ap.add_argument("--list", action="store_true")
     a = ap.parse_args()
     if a.list:
@@ -154,7 +168,8 @@ def main():
     configs = a.configs.split(",")
     ts = tables()
     print(f"# {a.method}, AUROC on the 40% held out, mean (worst) over seeds {a.seeds}"
-          + (f", mean score of {a.networks} models" if a.networks > 1 else ""))
+          + (f", {'the lowest-loss' if a.pick_by_loss else 'mean score'} of {a.networks} models"
+             if a.networks > 1 else ""))
     print("| table | d | n | " + " | ".join(configs) + " |")
     print("|---|---|---|" + "---|" * len(configs))
     means = {c: [] for c in configs}
@@ -164,7 +179,7 @@ def main():
         cells = []
         for c in configs:
             opts = [o for part in c.split("+") for o in CONFIGS[part](d, n_train)]
-            aucs = [run(a.method, path, s, opts, a.networks) for s in a.seeds]
+            aucs = [run(a.method, path, s, opts, a.networks, a.pick_by_loss) for s in a.seeds]
             m, w = sum(aucs) / len(aucs), min(aucs)
             means[c].append(m)
             worsts[c].append(w)
