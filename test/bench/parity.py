@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Training parity with PyTorch: the same network, budget and data, side by side.
 
-    test/bench/parity.py [--seeds 0 1 2] [--rows 100000] [--methods ae,svdd,vae]
+    test/bench/parity.py [--seeds 0 1 2] [--rows 100000] [--methods ae,svdd,vae] [--per-seed]
                          [--tables all | name,name | none] [--split 0.6]
     test/bench/parity.py --fixture      # the bound of the unit test training_parity_fixture
 
@@ -60,6 +60,7 @@ except ImportError:
     threadpool_limits = None
 
 HIDDEN, LATENT = 64, 16
+PER_SEED = False
 
 
 def split_mask(n, fraction, seed):
@@ -239,6 +240,12 @@ def compare(name, csv, methods, seeds, split):
               f"{fmt_time(float(np.mean(reached)) if reached else None):>8} {len(reached)}/{len(seeds)} "
               f"{m['tr']:>11,.0f} {m['orate']:>11,.0f} {m['ta']:>7.4f} {m['oa']:>7.4f}", flush=True)
         rows.append((name, method, m))
+        if PER_SEED:
+            tl, ol = np.array(acc["tl"]), np.array(acc["ol"])
+            print(f"  per seed, sorted: PyTorch {' '.join(f'{v:.5f}' for v in sorted(tl))}")
+            print(f"                    ours    {' '.join(f'{v:.5f}' for v in sorted(ol))}")
+            print(f"  median ratio {np.median(ol) / np.median(tl):.3f}; ours lower on "
+                  f"{int((ol < tl).sum())} of {len(tl)} seeds", flush=True)
     return rows
 
 
@@ -266,10 +273,14 @@ def main():
     ap.add_argument("--methods", default="ae,svdd,vae")
     ap.add_argument("--tables", default="all")
     ap.add_argument("--split", type=float, default=1.0)
+    ap.add_argument("--per-seed", action="store_true",
+                    help="also print each seed's final loss, both sides, and the median ratio")
     ap.add_argument("--fixture", action="store_true")
     ap.add_argument("--fixture-epochs", type=int, default=20)
     ap.add_argument("--fixture-batch", type=int, default=64)
     args = ap.parse_args()
+    global PER_SEED
+    PER_SEED = args.per_seed
 
     if not os.path.isdir(os.path.join(shared, "bench", "reference")):
         skip(f"{shared} not found")
