@@ -133,12 +133,6 @@ extern int	an_decoder_dims(const AnOptions *opts, int in, int out, int *dims);
 extern void an_hidden_acts(const AnOptions *opts, int n_layers, AnActivation last,
 						   AnActivation *acts);
 
-/*
- * For the unit tests: n rows (n <= the training batch) from a trained
- * ALGAN state's generator, with N(0, I) latents drawn from rng.
- */
-extern void an_algan_generate(void *state, AnRng *rng, int n, float *out);
-
 /* the registry (registry.c): NULL for an unknown name */
 extern const AnMethod *an_method_lookup(const char *name);
 

@@ -12,46 +12,54 @@
  *	 so that D is never asked for an infinitely confident "real") against
  *	 n generated rows (target 1).  A generated row's latent is drawn from
  *	 N(0, I) with probability alpha, else from the wide N(0, sigma^2 I):
- *	 the wide part makes rows that are unlike the data, the pseudo-anomalies
- *	 that teach D a closed boundary around the training rows rather than
- *	 one side of the generator's current output.  A quarter of the
- *	 generated rows are replayed from a bank of the first BANK_ROWS rows
- *	 the generator made (its early, poor output, as the paper asks), so
- *	 that D keeps rejecting them after G has moved on.
+ *	 the wide part makes rows unlike the data, the pseudo-anomalies that
+ *	 teach D a closed boundary around the training rows rather than one
+ *	 side of the generator's current output.  A quarter of the generated
+ *	 rows are replayed from a bank of the first BANK_ROWS rows the
+ *	 generator made (its early output, as the paper asks), so that D keeps
+ *	 rejecting them after G has moved on.
  *
- *	 G step: n rows from N(0, I) latents only, target 0 ("real"), the
- *	 usual non-saturating generator loss: G learns the normal rows from the
- *	 normal part of the latent.
+ *	 G step: n rows from N(0, I) latents only, target "real" (the
+ *	 non-saturating generator loss), plus MOMENT_WEIGHT times the squared
+ *	 distance between the batch's mean and covariance and the training
+ *	 rows' (||mu_G - mu||^2 / d + ||C_G - C||_F^2 / d^2).
  *
- * Both losses are binary cross-entropy with logits; both networks use
- * Adam with the learning_rate option and beta1 = 0.5 (the DCGAN setting:
- * with 0.9 the momentum carries each network past the other's moves).
- * G is latent -> ...hidden -> dim with the activation option and a linear
- * output (the rows are standardised); D is dim -> hidden... -> 1 with leaky
- * ReLU (a dead ReLU unit gives G no gradient) and a linear output.
+ * Why the moment term, which the paper does not have: the pseudo-anomalies
+ * are G's image of wide latents, so they land around the data only where
+ * G spreads.  Adversarially alone, G collapses onto the densest part of
+ * tabular rows (on a skewed table half the data's spread), its wide
+ * latents then land in the same spot, and D learns "the dense part is
+ * generated": it ranked anomalies below normal rows (docs/benchmarks.md).
+ * Matching the first two moments keeps G as spread as the data, so that
+ * G(sigma z) is a cloud around it (the feature matching of Salimans et al.
+ * 2016, on the identity feature).
  *
- * The score is D's pre-sigmoid logit, which does not saturate into
+ * D is regularised: its Adam steps carry the weight_decay option (default
+ * 0.05 for this method; G has none), and the D that scores is the
+ * exponential moving average of D's weights over the steps (decay
+ * AVG_DECAY, less in the first steps).  A D without decay memorises the training rows, including
+ * the anomalies among them, and the last step's D scores "where the
+ * generator is now"; both flipped the ranking of whole tables from one
+ * seed to the next.  Both networks use Adam with the learning_rate option
+ * and beta1 = 0.5 (the DCGAN setting).  G is latent -> ...hidden -> dim
+ * with the activation option and a linear output (the rows are
+ * standardised); D is dim -> hidden... -> 1 with leaky ReLU (a dead ReLU
+ * unit gives G no gradient) and a linear output.
+ *
+ * The score is the averaged D's logit, which does not saturate into
  * plateaus as the probability would.  A ReLU network is piecewise linear,
  * so far from the data its logit follows some linear function whose sign
  * nobody trained: a row a million standard deviations away could score as
  * "real".  Hence at scoring D sees the row clamped into the training rows'
  * bounding box, and the score adds the Euclidean distance from the row to
  * that box: zero for every row inside it, growing without bound outside.
- * (Training does not clamp: a clamped generator row outside the box gets
- * no gradient and stays there, which doubled the generator's spread.)
  *
  * GAN losses do not measure progress (D's loss rises as G improves), so
  * the validation loss is minus the epoch number: the trainer keeps the
  * last epoch's weights, and early stopping is off by default.  Without a
  * validation split the trainer monitors the training loss, here D's.
  *
- * The model document holds what scoring needs: D and the box.
- *
- * Status: not in the registry.  On the shared tables (60/40 split, seed 1)
- * D's logit ranks anomalies below normal rows on most tables (breastw
- * AUROC 0.03, cardio 0.29), and on a 2-D Gaussian the generator does not
- * match the data's moments (test_algan.c): the discriminator of the last
- * epoch scores "where the generator is now", not "where the data is not".
+ * The model document holds what scoring needs: the averaged D and the box.
  *
  * IDENTIFICATION
  *	  src/core/method_algan.c
@@ -61,14 +69,20 @@
 #include <math.h>
 #include <string.h>
 
+#include "anomaly/blas.h"
 #include "anomaly/method.h"
 #include "anomaly/model.h"
 
-#define REAL_TARGET	0.1f		/* one-sided label smoothing of D's "real" */
-#define FAKE_TARGET	1.0f
-#define ADAM_BETA1	0.5
-#define BANK_ROWS	512			/* early generator rows kept for replay */
-#define SIGMA_MAX	1000.0
+#define REAL_TARGET		0.1f	/* one-sided label smoothing of D's "real" */
+#define FAKE_TARGET		1.0f
+#define ADAM_BETA1		0.5
+#define BANK_ROWS		512		/* early generator rows kept for replay */
+#define MOMENT_WEIGHT	10.0	/* of G's moment-matching term */
+#define AVG_DECAY		0.999	/* of the moving average of D's weights */
+#define SIGMA_MAX		1000.0
+#define DEFAULT_ALPHA	0.25
+#define DEFAULT_SIGMA	3.0
+#define DEFAULT_DECAY	0.05
 
 typedef struct AlganOptions
 {
@@ -79,14 +93,16 @@ typedef struct AlganOptions
 typedef struct Algan
 {
 	AnMlp		gen;			/* latent -> ...hidden -> dim; training only */
-	AnMlp		disc;			/* dim -> hidden... -> 1 */
-	AnAdam		gen_adam;		/* unused after decoding */
+	AnMlp		disc;			/* dim -> hidden... -> 1; training only */
+	AnMlp		avg;			/* the moving average of disc: scores */
+	AnAdam		gen_adam;		/* training only */
 	AnAdam		disc_adam;
 	int			dim;
 	int			latent;
 	double		alpha;
 	double		sigma;
 	int			epochs_done;
+	int64_t		steps;			/* D steps so far */
 	float	   *lo;				/* dim: the training rows' bounding box */
 	float	   *hi;
 
@@ -98,21 +114,32 @@ typedef struct Algan
 	float	   *dx;				/* max_batch x dim: d loss / d G's output */
 	float	   *bank;			/* BANK_ROWS x dim */
 	int			bank_rows;
+	float	   *mu;				/* dim: the training rows' mean */
+	float	   *cov;			/* dim x dim: their covariance */
+	float	   *ecov;			/* dim x dim: a G batch's covariance minus cov */
+	float	   *gc;				/* max_batch x dim: a G batch, centred */
+	double	   *gmean;			/* dim: a G batch's mean */
 } Algan;
+
+/* test entry points (test_algan.c) */
+extern void an_algan_generate(void *state, AnRng *rng, int n, float *out);
+extern double an_algan_moment_loss(void *state, const float *gx, int n, float *grad);
 
 static void
 algan_options_init(void *mopts)
 {
 	AlganOptions *o = mopts;
 
-	o->alpha = 0.75;
-	o->sigma = 4.0;
+	o->alpha = DEFAULT_ALPHA;
+	o->sigma = DEFAULT_SIGMA;
 }
 
+/* the last epoch is kept (see above); D's weight decay (G has none) */
 static void
 algan_common_defaults(AnOptions *opts)
 {
 	opts->early_stopping_patience = 0;
+	opts->weight_decay = DEFAULT_DECAY;
 }
 
 static AnStatus
@@ -134,6 +161,7 @@ algan_destroy(AnContext *ctx, void *state)
 
 	an_mlp_free(ctx, &g->gen);
 	an_mlp_free(ctx, &g->disc);
+	an_mlp_free(ctx, &g->avg);
 	an_adam_free(ctx, &g->gen_adam);
 	an_adam_free(ctx, &g->disc_adam);
 	an_free(ctx, g->lo);
@@ -144,10 +172,15 @@ algan_destroy(AnContext *ctx, void *state)
 	an_free(ctx, g->dlogit);
 	an_free(ctx, g->dx);
 	an_free(ctx, g->bank);
+	an_free(ctx, g->mu);
+	an_free(ctx, g->cov);
+	an_free(ctx, g->ecov);
+	an_free(ctx, g->gc);
+	an_free(ctx, g->gmean);
 	an_free(ctx, g);
 }
 
-/* n rows of x clamped into the box, into out */
+/* n rows of x clamped into the box, into out; a NaN stays NaN */
 static void
 clamp_rows(const Algan *g, const float *x, int n, float *out)
 {
@@ -159,6 +192,21 @@ clamp_rows(const Algan *g, const float *x, int n, float *out)
 			out[(size_t) i * g->dim + j] = v < g->lo[j] ? g->lo[j]
 				: (v > g->hi[j] ? g->hi[j] : v);
 		}
+}
+
+/* dst's weights := src's (two networks of the same layout) */
+static void
+copy_weights(AnMlp *dst, AnMlp *src)
+{
+	AnParamList d,
+				s;
+
+	memset(&d, 0, sizeof(d));
+	memset(&s, 0, sizeof(s));
+	an_mlp_params(dst, &d);
+	an_mlp_params(src, &s);
+	for (int p = 0; p < s.n; p++)
+		memcpy(d.items[p].value, s.items[p].value, s.items[p].size * sizeof(float));
 }
 
 static AnStatus
@@ -178,8 +226,8 @@ algan_create(AnContext *ctx, const AnOptions *opts, int dim, AnRng *rng, void **
 	*state = g;
 	g->dim = dim;
 	g->latent = opts->latent;
-	g->alpha = ao ? ao->alpha : 0.75;
-	g->sigma = ao ? ao->sigma : 4.0;
+	g->alpha = ao ? ao->alpha : DEFAULT_ALPHA;
+	g->sigma = ao ? ao->sigma : DEFAULT_SIGMA;
 
 	n_layers = an_decoder_dims(opts, opts->latent, dim, dims);
 	an_hidden_acts(opts, n_layers, AN_ACT_IDENTITY, acts);
@@ -188,18 +236,20 @@ algan_create(AnContext *ctx, const AnOptions *opts, int dim, AnRng *rng, void **
 	for (int l = 0; l < n_layers; l++)
 		acts[l] = l == n_layers - 1 ? AN_ACT_IDENTITY : AN_ACT_LEAKY_RELU;
 	AN_TRY(an_mlp_create(ctx, &g->disc, n_layers, dims, acts, true, true, 2 * mb));
+	/* trainable only so that params() lists it: the trainer saves and restores it */
+	AN_TRY(an_mlp_create(ctx, &g->avg, n_layers, dims, acts, true, true, mb));
 	an_mlp_init(&g->gen, rng);
 	an_mlp_init(&g->disc, rng);
+	copy_weights(&g->avg, &g->disc);
 
 	memset(&params, 0, sizeof(params));
 	an_mlp_params(&g->gen, &params);
-	AN_TRY(an_adam_create(ctx, &g->gen_adam, &params, opts->learning_rate,
-						  opts->weight_decay < 0 ? 0.0 : opts->weight_decay));
+	AN_TRY(an_adam_create(ctx, &g->gen_adam, &params, opts->learning_rate, 0.0));
 	g->gen_adam.beta1 = ADAM_BETA1;
 	memset(&params, 0, sizeof(params));
 	an_mlp_params(&g->disc, &params);
 	AN_TRY(an_adam_create(ctx, &g->disc_adam, &params, opts->learning_rate,
-						  opts->weight_decay < 0 ? 0.0 : opts->weight_decay));
+						  opts->weight_decay < 0 ? DEFAULT_DECAY : opts->weight_decay));
 	g->disc_adam.beta1 = ADAM_BETA1;
 
 	g->lo = an_alloc_array(ctx, dim, sizeof(float));
@@ -210,38 +260,140 @@ algan_create(AnContext *ctx, const AnOptions *opts, int dim, AnRng *rng, void **
 	g->dlogit = an_alloc_array(ctx, (size_t) 2 * mb, sizeof(float));
 	g->dx = an_alloc_array(ctx, (size_t) mb * dim, sizeof(float));
 	g->bank = an_alloc_array(ctx, (size_t) BANK_ROWS * dim, sizeof(float));
+	g->mu = an_alloc_array(ctx, dim, sizeof(float));
+	g->cov = an_alloc_array(ctx, (size_t) dim * dim, sizeof(float));
+	g->ecov = an_alloc_array(ctx, (size_t) dim * dim, sizeof(float));
+	g->gc = an_alloc_array(ctx, (size_t) mb * dim, sizeof(float));
+	g->gmean = an_alloc_array(ctx, dim, sizeof(double));
 	if (!g->lo || !g->hi || !g->xin || !g->z || !g->target || !g->dlogit ||
-		!g->dx || !g->bank)
+		!g->dx || !g->bank || !g->mu || !g->cov || !g->ecov || !g->gc || !g->gmean)
 		return an_nomem(ctx);
 	return AN_OK;
 }
 
-/* the bounding box of all training rows (validation rows included) */
+/*
+ * The bounding box, mean and covariance (population) of all training rows
+ * (validation rows included).  The covariance goes through sgemm on
+ * blocks of centred rows (in gc), with an interrupt check per block.
+ */
 static AnStatus
 algan_prepare(AnContext *ctx, void *state, const AnOptions *opts,
 			  const float *x, size_t n, AnRng *rng)
 {
 	Algan	   *g = state;
+	int			d = g->dim;
+	size_t		block = (size_t) (opts->batch_size > AN_SCORE_BATCH
+								  ? opts->batch_size : AN_SCORE_BATCH);
 
-	(void) ctx;
-	(void) opts;
-	(void) rng;
-	for (int j = 0; j < g->dim; j++)
+	for (int j = 0; j < d; j++)
 	{
 		g->lo[j] = INFINITY;
 		g->hi[j] = -INFINITY;
+		g->gmean[j] = 0.0;
 	}
 	for (size_t i = 0; i < n; i++)
-		for (int j = 0; j < g->dim; j++)
+		for (int j = 0; j < d; j++)
 		{
-			float		v = x[i * g->dim + j];
+			float		v = x[i * d + j];
 
 			if (v < g->lo[j])
 				g->lo[j] = v;
 			if (v > g->hi[j])
 				g->hi[j] = v;
+			g->gmean[j] += v;
 		}
+	for (int j = 0; j < d; j++)
+		g->mu[j] = (float) (g->gmean[j] / (double) n);
+	memset(g->cov, 0, (size_t) d * d * sizeof(float));
+	for (size_t i = 0; i < n; i += block)
+	{
+		size_t		m = n - i < block ? n - i : block;
+
+		if (an_check_interrupts(ctx))
+			return an_error(ctx, AN_ERR_INTERRUPTED, "training was interrupted");
+		for (size_t r = 0; r < m; r++)
+			for (int j = 0; j < d; j++)
+				g->gc[r * d + j] = x[(i + r) * d + j] - g->mu[j];
+		an_sgemm(true, false, d, d, (int) m, 1.0f / (float) n, g->gc, d, g->gc, d,
+				 1.0f, g->cov, d);
+	}
 	return AN_OK;
+}
+
+/*
+ * The moment term of the G step for n generated rows gx (see the header
+ * comment, without its weight): returns it, and adds its gradient in gx
+ * times `weight` to grad (when not NULL).
+ */
+static double
+moment_loss(Algan *g, const float *gx, int n, float *grad, double weight)
+{
+	int			d = g->dim;
+	double		loss = 0.0;
+
+	for (int j = 0; j < d; j++)
+		g->gmean[j] = 0.0;
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < d; j++)
+			g->gmean[j] += gx[(size_t) i * d + j] / (double) n;
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < d; j++)
+			g->gc[(size_t) i * d + j] = (float) (gx[(size_t) i * d + j] - g->gmean[j]);
+	/* E = C_G - C */
+	an_sgemm(true, false, d, d, n, 1.0f / (float) n, g->gc, d, g->gc, d, 0.0f, g->ecov, d);
+	for (size_t e = 0; e < (size_t) d * d; e++)
+	{
+		g->ecov[e] -= g->cov[e];
+		loss += (double) g->ecov[e] * g->ecov[e];
+	}
+	loss /= (double) d * d;
+	for (int j = 0; j < d; j++)
+		loss += (g->gmean[j] - g->mu[j]) * (g->gmean[j] - g->mu[j]) / d;
+	if (!grad)
+		return loss;
+
+	/*
+	 * d/dgx_i: 4/(n d^2) E (gx_i - mean_G) (E symmetric; the mean's own
+	 * dependence on gx_i cancels, the centred rows summing to 0), plus
+	 * 2/(n d) (mean_G - mu)
+	 */
+	an_sgemm(false, false, n, d, d, (float) (weight * 4.0 / ((double) n * d * d)),
+			 g->gc, d, g->ecov, d, 1.0f, grad, d);
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < d; j++)
+			grad[(size_t) i * d + j] +=
+				(float) (weight * 2.0 * (g->gmean[j] - g->mu[j]) / ((double) n * d));
+	return loss;
+}
+
+double
+an_algan_moment_loss(void *state, const float *gx, int n, float *grad)
+{
+	return moment_loss(state, gx, n, grad, 1.0);
+}
+
+/*
+ * avg := decay avg + (1 - decay) disc, where decay = min(AVG_DECAY,
+ * (1 + t) / (10 + t)) at step t: the average follows D closely while D is
+ * young, so that a short training does not end with the initial weights'
+ * share still large.
+ */
+static void
+average_step(Algan *g)
+{
+	AnParamList a,
+				d;
+	double		decay = fmin(AVG_DECAY, (1.0 + g->steps) / (10.0 + g->steps));
+
+	memset(&a, 0, sizeof(a));
+	memset(&d, 0, sizeof(d));
+	an_mlp_params(&g->avg, &a);
+	an_mlp_params(&g->disc, &d);
+	for (int p = 0; p < d.n; p++)
+		for (size_t e = 0; e < d.items[p].size; e++)
+			a.items[p].value[e] = (float) (decay * a.items[p].value[e] +
+										   (1.0 - decay) * d.items[p].value[e]);
+	g->steps++;
 }
 
 /*
@@ -287,8 +439,9 @@ algan_train_batch(void *state, const float *x, int n, AnRng *rng)
 	d_loss = an_bce_logits(logit, g->target, 2 * n, g->dlogit);
 	an_mlp_backward(&g->disc, g->xin, 2 * n, g->dlogit, NULL);
 	an_adam_step(&g->disc_adam);
+	average_step(g);
 
-	/* ---- G step: N(0, I) latents, labelled real */
+	/* ---- G step: N(0, I) latents, labelled real, plus the moment term */
 	for (size_t i = 0; i < (size_t) n * latent; i++)
 		g->z[i] = (float) an_rng_normal(rng);
 	gx = an_mlp_forward(&g->gen, g->z, n);
@@ -297,6 +450,7 @@ algan_train_batch(void *state, const float *x, int n, AnRng *rng)
 	logit = an_mlp_forward(&g->disc, gx, n);
 	(void) an_bce_logits(logit, g->target, n, g->dlogit);
 	an_mlp_backward(&g->disc, gx, n, g->dlogit, g->dx);
+	(void) moment_loss(g, gx, n, g->dx, MOMENT_WEIGHT);
 	an_mlp_backward(&g->gen, g->z, n, g->dx, NULL);
 	an_adam_step(&g->gen_adam);
 	return d_loss;
@@ -307,9 +461,6 @@ algan_epoch_end(AnContext *ctx, void *state, const float *x, size_t n)
 {
 	Algan	   *g = state;
 
-	(void) ctx;
-	(void) x;
-	(void) n;
 	g->epochs_done++;
 	return AN_OK;
 }
@@ -320,11 +471,10 @@ algan_eval_loss(void *state, const float *x, size_t n)
 {
 	Algan	   *g = state;
 
-	(void) x;
-	(void) n;
 	return -(double) g->epochs_done;
 }
 
+/* the averaged D is listed last, so that the trainer's snapshots keep it */
 static void
 algan_params(void *state, AnParamList *list)
 {
@@ -332,9 +482,10 @@ algan_params(void *state, AnParamList *list)
 
 	an_mlp_params(&g->gen, list);
 	an_mlp_params(&g->disc, list);
+	an_mlp_params(&g->avg, list);
 }
 
-/* D's logit of the clamped row plus the row's distance to the box */
+/* the averaged D's logit of the clamped row plus the row's distance to the box */
 static void
 algan_score(void *state, const float *x, int n, double *out)
 {
@@ -342,7 +493,7 @@ algan_score(void *state, const float *x, int n, double *out)
 	const float *logit;
 
 	clamp_rows(g, x, n, g->xin);
-	logit = an_mlp_forward(&g->disc, g->xin, n);
+	logit = an_mlp_forward(&g->avg, g->xin, n);
 	for (int i = 0; i < n; i++)
 	{
 		double		sq = 0.0;
@@ -373,11 +524,10 @@ algan_encode(AnContext *ctx, const void *state, AnPacker *pk)
 {
 	const Algan *g = state;
 
-	(void) ctx;
 	msgpack_pack_map(pk, 3);
 	an_pack_key_floats(pk, "lo", g->lo, g->dim);
 	an_pack_key_floats(pk, "hi", g->hi, g->dim);
-	an_pack_key_mlp(pk, "discriminator", &g->disc);
+	an_pack_key_mlp(pk, "discriminator", &g->avg);
 	return AN_OK;
 }
 
@@ -394,9 +544,9 @@ algan_decode_fields(AnContext *ctx, const AnObject *obj, int dim, Algan *g)
 		if (!(g->lo[j] <= g->hi[j]))
 			return an_error(ctx, AN_ERR_CORRUPT,
 							"corrupt model document: the ALGAN box is empty in dimension %d", j);
-	AN_TRY(an_get_mlp(ctx, obj, "discriminator", dim, false, AN_DECODE_BATCH, &g->disc));
-	if (an_mlp_out_dim(&g->disc) != 1 ||
-		g->disc.acts[g->disc.n_layers - 1] != AN_ACT_IDENTITY)
+	AN_TRY(an_get_mlp(ctx, obj, "discriminator", dim, false, AN_DECODE_BATCH, &g->avg));
+	if (an_mlp_out_dim(&g->avg) != 1 ||
+		g->avg.acts[g->avg.n_layers - 1] != AN_ACT_IDENTITY)
 		return an_error(ctx, AN_ERR_CORRUPT,
 						"corrupt model document: the ALGAN discriminator's output is not one linear unit");
 	g->xin = an_alloc_array(ctx, (size_t) AN_DECODE_BATCH * dim, sizeof(float));
