@@ -59,7 +59,9 @@
  * last epoch's weights, and early stopping is off by default.  Without a
  * validation split the trainer monitors the training loss, here D's.
  *
- * The model document holds what scoring needs: the averaged D and the box.
+ * Explain gives integrated gradients from the training centre, as for
+ * Deep SVDD.  The model document holds what scoring needs: the averaged D
+ * and the box.
  *
  * IDENTIFICATION
  *	  src/core/method_algan.c
@@ -70,6 +72,7 @@
 #include <string.h>
 
 #include "anomaly/blas.h"
+#include "anomaly/explain.h"
 #include "anomaly/method.h"
 #include "anomaly/model.h"
 
@@ -83,6 +86,9 @@
 #define DEFAULT_ALPHA	0.25
 #define DEFAULT_SIGMA	3.0
 #define DEFAULT_DECAY	0.05
+
+/* defined at the end; explain scores through it */
+extern const AnMethod an_method_algan;
 
 typedef struct AlganOptions
 {
@@ -509,6 +515,15 @@ algan_score(void *state, const float *x, int n, double *out)
 	}
 }
 
+/* integrated gradients: D's logit has no per-dimension form */
+static AnStatus
+algan_explain(AnContext *ctx, void *state, const float *x, int dim, double *contrib,
+			  double *rest)
+{
+	return an_explain_integrated_gradients(ctx, &an_method_algan, state, x, dim,
+										   contrib, rest);
+}
+
 void
 an_algan_generate(void *state, AnRng *rng, int n, float *out)
 {
@@ -587,6 +602,7 @@ const AnMethod an_method_algan = {
 	.epoch_end = algan_epoch_end,
 	.params = algan_params,
 	.score = algan_score,
+	.explain = algan_explain,
 	.encode = algan_encode,
 	.decode = algan_decode,
 	.destroy = algan_destroy,
