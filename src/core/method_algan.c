@@ -71,10 +71,10 @@
 #include <math.h>
 #include <string.h>
 
-#include "anomaly/blas.h"
 #include "anomaly/explain.h"
 #include "anomaly/method.h"
 #include "anomaly/model.h"
+#include "anomaly/moments.h"
 
 #define REAL_TARGET		0.1f	/* one-sided label smoothing of D's "real" */
 #define FAKE_TARGET		1.0f
@@ -120,16 +120,11 @@ typedef struct Algan
 	float	   *dx;				/* max_batch x dim: d loss / d G's output */
 	float	   *bank;			/* BANK_ROWS x dim */
 	int			bank_rows;
-	float	   *mu;				/* dim: the training rows' mean */
-	float	   *cov;			/* dim x dim: their covariance */
-	float	   *ecov;			/* dim x dim: a G batch's covariance minus cov */
-	float	   *gc;				/* max_batch x dim: a G batch, centred */
-	double	   *gmean;			/* dim: a G batch's mean */
+	AnMoments	moments;		/* the training rows' mean and covariance */
 } Algan;
 
-/* test entry points (test_algan.c) */
+/* test entry point (test_algan.c) */
 extern void an_algan_generate(void *state, AnRng *rng, int n, float *out);
-extern double an_algan_moment_loss(void *state, const float *gx, int n, float *grad);
 
 static void
 algan_options_init(void *mopts)
@@ -178,11 +173,7 @@ algan_destroy(AnContext *ctx, void *state)
 	an_free(ctx, g->dlogit);
 	an_free(ctx, g->dx);
 	an_free(ctx, g->bank);
-	an_free(ctx, g->mu);
-	an_free(ctx, g->cov);
-	an_free(ctx, g->ecov);
-	an_free(ctx, g->gc);
-	an_free(ctx, g->gmean);
+	an_moments_free(ctx, &g->moments);
 	an_free(ctx, g);
 }
 
@@ -266,116 +257,35 @@ algan_create(AnContext *ctx, const AnOptions *opts, int dim, AnRng *rng, void **
 	g->dlogit = an_alloc_array(ctx, (size_t) 2 * mb, sizeof(float));
 	g->dx = an_alloc_array(ctx, (size_t) mb * dim, sizeof(float));
 	g->bank = an_alloc_array(ctx, (size_t) BANK_ROWS * dim, sizeof(float));
-	g->mu = an_alloc_array(ctx, dim, sizeof(float));
-	g->cov = an_alloc_array(ctx, (size_t) dim * dim, sizeof(float));
-	g->ecov = an_alloc_array(ctx, (size_t) dim * dim, sizeof(float));
-	g->gc = an_alloc_array(ctx, (size_t) mb * dim, sizeof(float));
-	g->gmean = an_alloc_array(ctx, dim, sizeof(double));
 	if (!g->lo || !g->hi || !g->xin || !g->z || !g->target || !g->dlogit ||
-		!g->dx || !g->bank || !g->mu || !g->cov || !g->ecov || !g->gc || !g->gmean)
+		!g->dx || !g->bank)
 		return an_nomem(ctx);
-	return AN_OK;
+	return an_moments_create(ctx, &g->moments, dim, mb);
 }
 
-/*
- * The bounding box, mean and covariance (population) of all training rows
- * (validation rows included).  The covariance goes through sgemm on
- * blocks of centred rows (in gc), with an interrupt check per block.
- */
+/* the bounding box, mean and covariance of all training rows (validation rows included) */
 static AnStatus
 algan_prepare(AnContext *ctx, void *state, const AnOptions *opts,
 			  const float *x, size_t n, AnRng *rng)
 {
 	Algan	   *g = state;
-	int			d = g->dim;
-	size_t		block = (size_t) (opts->batch_size > AN_SCORE_BATCH
-								  ? opts->batch_size : AN_SCORE_BATCH);
 
-	for (int j = 0; j < d; j++)
+	for (int j = 0; j < g->dim; j++)
 	{
 		g->lo[j] = INFINITY;
 		g->hi[j] = -INFINITY;
-		g->gmean[j] = 0.0;
 	}
 	for (size_t i = 0; i < n; i++)
-		for (int j = 0; j < d; j++)
+		for (int j = 0; j < g->dim; j++)
 		{
-			float		v = x[i * d + j];
+			float		v = x[i * g->dim + j];
 
 			if (v < g->lo[j])
 				g->lo[j] = v;
 			if (v > g->hi[j])
 				g->hi[j] = v;
-			g->gmean[j] += v;
 		}
-	for (int j = 0; j < d; j++)
-		g->mu[j] = (float) (g->gmean[j] / (double) n);
-	memset(g->cov, 0, (size_t) d * d * sizeof(float));
-	for (size_t i = 0; i < n; i += block)
-	{
-		size_t		m = n - i < block ? n - i : block;
-
-		if (an_check_interrupts(ctx))
-			return an_error(ctx, AN_ERR_INTERRUPTED, "training was interrupted");
-		for (size_t r = 0; r < m; r++)
-			for (int j = 0; j < d; j++)
-				g->gc[r * d + j] = x[(i + r) * d + j] - g->mu[j];
-		an_sgemm(true, false, d, d, (int) m, 1.0f / (float) n, g->gc, d, g->gc, d,
-				 1.0f, g->cov, d);
-	}
-	return AN_OK;
-}
-
-/*
- * The moment term of the G step for n generated rows gx (see the header
- * comment, without its weight): returns it, and adds its gradient in gx
- * times `weight` to grad (when not NULL).
- */
-static double
-moment_loss(Algan *g, const float *gx, int n, float *grad, double weight)
-{
-	int			d = g->dim;
-	double		loss = 0.0;
-
-	for (int j = 0; j < d; j++)
-		g->gmean[j] = 0.0;
-	for (int i = 0; i < n; i++)
-		for (int j = 0; j < d; j++)
-			g->gmean[j] += gx[(size_t) i * d + j] / (double) n;
-	for (int i = 0; i < n; i++)
-		for (int j = 0; j < d; j++)
-			g->gc[(size_t) i * d + j] = (float) (gx[(size_t) i * d + j] - g->gmean[j]);
-	/* E = C_G - C */
-	an_sgemm(true, false, d, d, n, 1.0f / (float) n, g->gc, d, g->gc, d, 0.0f, g->ecov, d);
-	for (size_t e = 0; e < (size_t) d * d; e++)
-	{
-		g->ecov[e] -= g->cov[e];
-		loss += (double) g->ecov[e] * g->ecov[e];
-	}
-	loss /= (double) d * d;
-	for (int j = 0; j < d; j++)
-		loss += (g->gmean[j] - g->mu[j]) * (g->gmean[j] - g->mu[j]) / d;
-	if (!grad)
-		return loss;
-
-	/*
-	 * d/dgx_i: 4/(n d^2) E (gx_i - mean_G) (E symmetric; the mean's own
-	 * dependence on gx_i cancels, the centred rows summing to 0), plus
-	 * 2/(n d) (mean_G - mu)
-	 */
-	an_sgemm(false, false, n, d, d, (float) (weight * 4.0 / ((double) n * d * d)),
-			 g->gc, d, g->ecov, d, 1.0f, grad, d);
-	for (int i = 0; i < n; i++)
-		for (int j = 0; j < d; j++)
-			grad[(size_t) i * d + j] +=
-				(float) (weight * 2.0 * (g->gmean[j] - g->mu[j]) / ((double) n * d));
-	return loss;
-}
-
-double
-an_algan_moment_loss(void *state, const float *gx, int n, float *grad)
-{
-	return moment_loss(state, gx, n, grad, 1.0);
+	return an_moments_fit(ctx, &g->moments, x, n);
 }
 
 /*
@@ -456,7 +366,7 @@ algan_train_batch(void *state, const float *x, int n, AnRng *rng)
 	logit = an_mlp_forward(&g->disc, gx, n);
 	(void) an_bce_logits(logit, g->target, n, g->dlogit);
 	an_mlp_backward(&g->disc, gx, n, g->dlogit, g->dx);
-	(void) moment_loss(g, gx, n, g->dx, MOMENT_WEIGHT);
+	(void) an_moments_loss(&g->moments, gx, n, MOMENT_WEIGHT, g->dx);
 	an_mlp_backward(&g->gen, g->z, n, g->dx, NULL);
 	an_adam_step(&g->gen_adam);
 	return d_loss;

@@ -114,9 +114,10 @@ typedef struct Egbad
 	float	   *dein;			/* rows x latent: d loss / d E's output */
 } Egbad;
 
-/* test entry point (test_egbad.c): the G+E loss and its gradients */
+/* test entry points (test_egbad.c): the G+E loss and its gradients; G's rows */
 extern double an_egbad_ge_loss(void *state, const float *x, const float *z, int n,
 							   AnParamList *ge_params);
+extern void an_egbad_generate(void *state, AnRng *rng, int n, float *out);
 
 static void
 egbad_options_init(void *mopts)
@@ -358,6 +359,17 @@ an_egbad_ge_loss(void *state, const float *x, const float *z, int n,
 	an_mlp_params(&g->enc, ge_params);
 	an_mlp_params(&g->gen, ge_params);
 	return loss + g->consistency * residual;
+}
+
+/* n <= the training batch rows G(z), z from N(0, I) drawn from rng */
+void
+an_egbad_generate(void *state, AnRng *rng, int n, float *out)
+{
+	Egbad	   *g = state;
+
+	for (size_t i = 0; i < (size_t) n * g->latent; i++)
+		g->gin[i] = (float) an_rng_normal(rng);
+	memcpy(out, an_mlp_forward(&g->gen, g->gin, n), (size_t) n * g->dim * sizeof(float));
 }
 
 /*

@@ -1,16 +1,16 @@
 /*-------------------------------------------------------------------------
  *
  * test_algan.c
- *	  ALGAN's own behaviour (method_algan.c): the gradient of the
- *	  generator's moment term, training stability on a simple distribution
- *	  (finite losses, the generator's mean and covariance match the
- *	  data's), detection of a ring and of far points around a Gaussian
- *	  blob, and the options.
+ *	  ALGAN's own behaviour (method_algan.c): training stability on a
+ *	  simple distribution (finite losses, the generator's mean and
+ *	  covariance match the data's), detection of a ring and of far points
+ *	  around a Gaussian blob, and the options.
  *
  * The shared checks (round trip, damaged documents, allocation failures,
  * determinism, extreme rows) come from test_methods.c and test_security.c.
- * The state is driven through its AnMethod interface, plus the test entry
- * points an_algan_generate and an_algan_moment_loss.
+ * The moment term's gradient is test_gradcheck.c's.  The state is driven
+ * through its AnMethod interface, plus the test entry point
+ * an_algan_generate.
  *
  * IDENTIFICATION
  *	  test/unit/test_algan.c
@@ -25,7 +25,6 @@
 #include "unit.h"
 
 extern void an_algan_generate(void *state, AnRng *rng, int n, float *out);
-extern double an_algan_moment_loss(void *state, const float *gx, int n, float *grad);
 
 #define ROWS	2000
 #define DIM		2
@@ -114,53 +113,6 @@ train_algan(AnContext *ctx, AnOptions *opts, const float *x, uint64_t seed, void
 	REQUIRE(an_train(ctx, m, *state, opts, x, ROWS, DIM, &rng, &result) == AN_OK);
 	/* the last epoch is kept: its validation loss is minus its number */
 	CHECK(result.loss == -(double) EPOCHS);
-}
-
-/*
- * Float64 central differences of the moment term in every entry of a
- * batch of generated rows (the term is a polynomial: no kinks).
- */
-UNIT_TEST(algan_gradcheck_moment_term)
-{
-	const AnMethod *m = an_method_lookup("algan");
-	AnContext	ctx;
-	AnOptions	opts;
-	AnRng		rng;
-	void	   *state = NULL;
-	float	   *x;
-	float		gx[16 * DIM];
-	float		grad[16 * DIM] = {0};
-
-	unit_context_malloc(&ctx);
-	an_rng_seed(&rng, 3);
-	x = blob_rows(&rng, ROWS, false);
-	REQUIRE(an_options_init(&ctx, &opts, m) == AN_OK);
-	an_options_resolve(&opts, DIM, ROWS);
-	REQUIRE(m->create(&ctx, &opts, DIM, &rng, &state) == AN_OK);
-	REQUIRE(m->prepare(&ctx, state, &opts, x, ROWS, &rng) == AN_OK);
-	for (int i = 0; i < 16 * DIM; i++)
-		gx[i] = (float) (2.0 * an_rng_normal(&rng));
-	(void) an_algan_moment_loss(state, gx, 16, grad);
-	for (int i = 0; i < 16 * DIM; i++)
-	{
-		float		saved = gx[i];
-		double		lp,
-					lm,
-					numeric;
-
-		gx[i] = saved + 1e-2f;
-		lp = an_algan_moment_loss(state, gx, 16, NULL);
-		gx[i] = saved - 1e-2f;
-		lm = an_algan_moment_loss(state, gx, 16, NULL);
-		gx[i] = saved;
-		numeric = (lp - lm) / 2e-2;
-		CHECK_CLOSE(grad[i], numeric, 2e-3, 1e-4);
-	}
-	/* the term vanishes where the batch has the data's moments */
-	CHECK(an_algan_moment_loss(state, x, 256, NULL) < 0.05);
-	m->destroy(&ctx, state);
-	an_options_free(&ctx, &opts);
-	free(x);
 }
 
 /*
