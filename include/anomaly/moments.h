@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * moments.h
- *	  The mean and covariance of a set of rows, and a loss that pulls a
- *	  batch of generated rows towards them.
+ *	  The bounding box, mean and covariance of a set of rows, and a loss
+ *	  that pulls a batch of generated rows towards the last two.
  *
  * an_covariance serves PCA (the decomposition of the training
  * covariance) and the GANs (the target of their generators' moment
@@ -17,6 +17,9 @@
 #define ANOMALY_MOMENTS_H
 
 #include "anomaly/core.h"
+
+/* per dimension the least (lo) and greatest (hi) value of the n rows x */
+extern void an_bounding_box(const float *x, size_t n, int dim, float *lo, float *hi);
 
 /* training rows per sgemm when accumulating a covariance */
 #define AN_COV_BLOCK 256

@@ -1,9 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * moments.c
- *	  Means and covariances of rows, and the moment-matching loss of a
- *	  generator (feature matching, Salimans et al. 2016, on the identity
- *	  feature).
+ *	  Bounding boxes, means and covariances of rows, and the moment-
+ *	  matching loss of a generator (feature matching, Salimans et al.
+ *	  2016, on the identity feature).
  *
  * A GAN's generator trained adversarially alone can collapse onto the
  * densest part of tabular rows; adding the distance between a batch's
@@ -15,10 +15,31 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <math.h>
 #include <string.h>
 
 #include "anomaly/blas.h"
 #include "anomaly/moments.h"
+
+void
+an_bounding_box(const float *x, size_t n, int dim, float *lo, float *hi)
+{
+	for (int j = 0; j < dim; j++)
+	{
+		lo[j] = INFINITY;
+		hi[j] = -INFINITY;
+	}
+	for (size_t i = 0; i < n; i++)
+		for (int j = 0; j < dim; j++)
+		{
+			float		v = x[i * dim + j];
+
+			if (v < lo[j])
+				lo[j] = v;
+			if (v > hi[j])
+				hi[j] = v;
+		}
+}
 
 AnStatus
 an_covariance(AnContext *ctx, const float *x, size_t n, int dim, float *mean,
