@@ -84,7 +84,7 @@
 #define AVG_DECAY		0.999	/* of the moving average of D's weights */
 #define SIGMA_MAX		1000.0
 #define DEFAULT_ALPHA	0.25
-#define DEFAULT_SIGMA	3.0
+#define DEFAULT_SIGMA	8.0
 #define DEFAULT_DECAY	0.05
 
 /* defined at the end; explain scores through it */
