@@ -29,7 +29,12 @@
  *	 G+E step, against the updated D: the same pairs with the labels
  *	 swapped (1 for (G(z), z), 0 for (x, E(x)): the non-saturating loss of
  *	 Goodfellow et al.), plus consistency * ||x - G(E(x))||^2 / d, mean
- *	 over the batch.  The paper's EGBAD has no such term (consistency 0):
+ *	 over the batch, plus MOMENT_WEIGHT times the distance between the
+ *	 first two moments of the batch's G(z) and the training rows'
+ *	 (moments.c).  Without that last term, which the paper does not have,
+ *	 G never settles on a 2-D Gaussian: its samples' variances swing
+ *	 between a tenth and twice the data's from epoch to epoch
+ *	 (test_egbad.c checks that they match).  The paper's EGBAD has no such term (consistency 0):
  *	 a BiGAN only learns E as G's inverse implicitly, and on tabular data
  *	 with a few thousand optimiser steps its G(E(x)) stays far from x, so
  *	 the residual is close to the distance from the data's centre.  The
@@ -42,7 +47,7 @@
  * Both optimisers are Adam with the learning_rate option and beta1 = 0.5
  * (the DCGAN setting, also the paper's: with 0.9 each network's momentum
  * carries it past the other's moves).  train_batch returns the sum of the
- * D and G+E adversarial losses, so that the trainer's divergence check
+ * D and G+E losses (without the residual), so that the trainer's divergence check
  * sees both; the validation loss is the mean residual of the held-out rows,
  * ||x - G(E(x))||^2 / d, the quantity that scores and the one that says
  * whether E and G have learnt the data (adversarial losses do not measure
@@ -76,10 +81,12 @@
 
 #include "anomaly/method.h"
 #include "anomaly/model.h"
+#include "anomaly/moments.h"
 
 #define REAL_TARGET		0.9f	/* one-sided label smoothing of D's "real" */
 #define ADAM_BETA1		0.5
 #define CONSISTENCY_MAX	1000.0
+#define MOMENT_WEIGHT	1.0		/* of G's moment-matching term */
 
 typedef struct EgbadOptions
 {
@@ -100,6 +107,7 @@ typedef struct Egbad
 	double		consistency;
 	float	   *lo;				/* dim: the training rows' bounding box */
 	float	   *hi;
+	AnMoments	moments;		/* the training rows' mean and covariance */
 
 	/* workspace for `rows` rows: gin, din, xc always, the rest training only */
 	int			rows;
@@ -114,9 +122,10 @@ typedef struct Egbad
 	float	   *dein;			/* rows x latent: d loss / d E's output */
 } Egbad;
 
-/* test entry point (test_egbad.c): the G+E loss and its gradients */
+/* test entry points (test_egbad.c): the G+E loss and its gradients; G's rows */
 extern double an_egbad_ge_loss(void *state, const float *x, const float *z, int n,
 							   AnParamList *ge_params);
+extern void an_egbad_generate(void *state, AnRng *rng, int n, float *out);
 
 static void
 egbad_options_init(void *mopts)
@@ -161,6 +170,7 @@ egbad_destroy(AnContext *ctx, void *state)
 	an_free(ctx, g->dgout);
 	an_free(ctx, g->dgin);
 	an_free(ctx, g->dein);
+	an_moments_free(ctx, &g->moments);
 	an_free(ctx, g);
 }
 
@@ -238,32 +248,19 @@ egbad_create(AnContext *ctx, const AnOptions *opts, int dim, AnRng *rng, void **
 	g->hi = an_alloc_array(ctx, dim, sizeof(float));
 	if (!g->lo || !g->hi)
 		return an_nomem(ctx);
+	AN_TRY(an_moments_create(ctx, &g->moments, dim, mb));
 	return egbad_alloc_work(ctx, g, mb, true);
 }
 
-/* the bounding box of all training rows (validation rows included) */
+/* the bounding box and moments of all training rows (validation rows included) */
 static AnStatus
 egbad_prepare(AnContext *ctx, void *state, const AnOptions *opts,
 			  const float *x, size_t n, AnRng *rng)
 {
 	Egbad	   *g = state;
 
-	for (int j = 0; j < g->dim; j++)
-	{
-		g->lo[j] = INFINITY;
-		g->hi[j] = -INFINITY;
-	}
-	for (size_t i = 0; i < n; i++)
-		for (int j = 0; j < g->dim; j++)
-		{
-			float		v = x[i * g->dim + j];
-
-			if (v < g->lo[j])
-				g->lo[j] = v;
-			if (v > g->hi[j])
-				g->hi[j] = v;
-		}
-	return AN_OK;
+	an_bounding_box(x, n, g->dim, g->lo, g->hi);
+	return an_moments_fit(ctx, &g->moments, x, n);
 }
 
 /*
@@ -299,9 +296,9 @@ egbad_forward_pairs(Egbad *g, const float *x, const float *z, int n)
 
 /*
  * After egbad_forward_pairs: the gradients in E's and G's parameters of
- * the G+E loss, the adversarial loss (swapped labels through the current
- * D; returned) plus consistency times the batch's mean residual (into
- * *residual).  D's parameter gradients are overwritten as a side effect
+ * the G+E loss: the adversarial loss (swapped labels through the current
+ * D) plus the moment term (both returned) plus consistency times the
+ * batch's mean residual (the residual into *residual).  D's parameter gradients are overwritten as a side effect
  * and must not be used.
  */
 static double
@@ -322,6 +319,7 @@ egbad_ge_backward(Egbad *g, const float *x, const float *gy, int n, double *resi
 	for (int i = 0; i < n; i++)
 		memcpy(g->dgout + (size_t) i * d, g->ddin + (size_t) (n + i) * (d + k),
 			   d * sizeof(float));
+	loss += MOMENT_WEIGHT * an_moments_loss(&g->moments, gy, n, MOMENT_WEIGHT, g->dgout);
 	if (g->consistency > 0.0)
 	{
 		float	   *dres = g->dgout + (size_t) n * d;
@@ -358,6 +356,17 @@ an_egbad_ge_loss(void *state, const float *x, const float *z, int n,
 	an_mlp_params(&g->enc, ge_params);
 	an_mlp_params(&g->gen, ge_params);
 	return loss + g->consistency * residual;
+}
+
+/* n <= the training batch rows G(z), z from N(0, I) drawn from rng */
+void
+an_egbad_generate(void *state, AnRng *rng, int n, float *out)
+{
+	Egbad	   *g = state;
+
+	for (size_t i = 0; i < (size_t) n * g->latent; i++)
+		g->gin[i] = (float) an_rng_normal(rng);
+	memcpy(out, an_mlp_forward(&g->gen, g->gin, n), (size_t) n * g->dim * sizeof(float));
 }
 
 /*

@@ -21,9 +21,7 @@
  * explanations need it: with P = V diag(1 / lambda) V^T, the score is
  * z . (P z) and dimension i contributes z_i (P z)_i.
  *
- * The covariance is accumulated in double from single-precision sgemm
- * products of blocks of centred rows; the eigen-decomposition is
- * linalg.c's.
+ * The covariance is moments.c's; the eigen-decomposition is linalg.c's.
  *
  * IDENTIFICATION
  *	  src/core/method_pca.c
@@ -36,6 +34,7 @@
 #include "anomaly/blas.h"
 #include "anomaly/linalg.h"
 #include "anomaly/method.h"
+#include "anomaly/moments.h"
 
 /* the covariance is dim^2 doubles and its decomposition O(dim^3) */
 #define PCA_MAX_DIM			4096
@@ -44,8 +43,6 @@
 /* ... and never below this, whatever the scale of the data */
 #define PCA_EIGEN_MIN		1e-12
 #define PCA_EIGEN_MAX		1e30
-/* training rows per sgemm when accumulating the covariance */
-#define PCA_BLOCK			256
 
 typedef struct PcaOptions
 {
@@ -205,45 +202,6 @@ pca_explain(AnContext *ctx, void *state, const float *x, int dim, double *contri
 /* ---- training ---- */
 
 /*
- * The mean of the n rows, and their covariance (divided by n - 1, as
- * numpy's and scikit-learn's) into cov, dim x dim.  block is PCA_BLOCK x
- * dim floats of scratch and prod dim x dim floats.
- */
-static AnStatus
-covariance(AnContext *ctx, const float *x, size_t n, int dim, float *mean,
-		   double *cov, float *block, float *prod)
-{
-	double	   *sum = cov;			/* the first row of cov, before it is used */
-	size_t		dd = (size_t) dim * dim;
-
-	memset(cov, 0, dd * sizeof(double));
-	for (size_t i = 0; i < n; i++)
-		for (int j = 0; j < dim; j++)
-			sum[j] += x[i * dim + j];
-	for (int j = 0; j < dim; j++)
-		mean[j] = (float) (sum[j] / (double) n);
-	memset(cov, 0, dim * sizeof(double));
-
-	for (size_t i = 0; i < n; i += PCA_BLOCK)
-	{
-		int			m = (int) (n - i < PCA_BLOCK ? n - i : PCA_BLOCK);
-
-		if (an_check_interrupts(ctx))
-			return an_error(ctx, AN_ERR_INTERRUPTED, "training was interrupted");
-		for (int r = 0; r < m; r++)
-			for (int j = 0; j < dim; j++)
-				block[(size_t) r * dim + j] = x[(i + r) * dim + j] - mean[j];
-		an_sgemm(true, false, dim, dim, m, 1.0f, block, dim, block, dim,
-				 0.0f, prod, dim);
-		for (size_t e = 0; e < dd; e++)
-			cov[e] += prod[e];
-	}
-	for (size_t e = 0; e < dd; e++)
-		cov[e] /= (double) (n > 1 ? n - 1 : 1);
-	return AN_OK;
-}
-
-/*
  * How many of the dim components (eigenvalues w ascending) to keep: all,
  * a count, or the fewest largest whose share of the total variance reaches
  * the fraction.
@@ -300,7 +258,7 @@ pca_fit(AnContext *ctx, const AnOptions *opts, const float *x, size_t n, int dim
 	cov = an_alloc_array(ctx, dd, sizeof(double));
 	w = an_alloc_array(ctx, dim, sizeof(double));
 	work = an_alloc_array(ctx, dim, sizeof(double));
-	block = an_alloc_array(ctx, (size_t) PCA_BLOCK * dim, sizeof(float));
+	block = an_alloc_array(ctx, (size_t) AN_COV_BLOCK * dim, sizeof(float));
 	prod = an_alloc_array(ctx, dd, sizeof(float));
 	mean = an_alloc_array(ctx, dim, sizeof(float));
 	if (!cov || !w || !work || !block || !prod || !mean)
@@ -308,7 +266,7 @@ pca_fit(AnContext *ctx, const AnOptions *opts, const float *x, size_t n, int dim
 		st = an_nomem(ctx);
 		goto done;
 	}
-	st = covariance(ctx, x, n, dim, mean, cov, block, prod);
+	st = an_covariance(ctx, x, n, dim, mean, cov, block, prod);
 	if (st == AN_OK)
 		st = an_eigen_symmetric(ctx, dim, cov, w, work);
 	if (st != AN_OK)

@@ -23,6 +23,7 @@
 	METHOD(deep_svdd) \
 	METHOD(vae) \
 	METHOD(egbad) \
+	METHOD(algan) \
 	METHOD(ocnn) \
 	METHOD(iforest) \
 	METHOD(ecod) \

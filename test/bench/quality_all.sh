@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/lib.sh
 
-methods="autoencoder deep_svdd vae ocnn egbad iforest knn pca ecod auto"
+methods="autoencoder deep_svdd vae ocnn egbad algan iforest knn pca ecod auto"
 seeds="1 2 3"
 fraction=0.6
 out=$(mktemp -d /tmp/anomaly-quality.XXXXXX)

@@ -20,7 +20,7 @@ declare -A published_name=([autoencoder]=AutoEncoder [vae]=VAE [deep_svdd]=DeepS
 # yzhao062/pyod#606, fixed by #704 and #711 in 2026): its PYOD2X figures are
 # those of a random network, not a target.  ADBench's DeepSVDD is the reference.
 declare -A published_sources=([deep_svdd]="ADB22")
-methods=${QUALITY_METHODS:-auto autoencoder deep_svdd vae ocnn egbad iforest ecod knn pca}
+methods=${QUALITY_METHODS:-auto autoencoder deep_svdd vae ocnn egbad algan iforest ecod knn pca}
 status=0
 
 for method in $methods; do

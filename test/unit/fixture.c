@@ -211,6 +211,48 @@ fixture_fit(AnContext *ctx, AnModel *model, size_t n, int epochs, uint64_t seed,
 
 /* ---- a method's state, read back from its own encoding ---- */
 
+/* the mean and population covariance (var 0, covariance, var 1) of n 2-D rows */
+static void
+moments_2d(const float *x, int n, double *mean, double *cov)
+{
+	mean[0] = mean[1] = 0.0;
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < 2; j++)
+			mean[j] += x[i * 2 + j] / (double) n;
+	cov[0] = cov[1] = cov[2] = 0.0;
+	for (int i = 0; i < n; i++)
+	{
+		double		a = x[i * 2] - mean[0],
+					b = x[i * 2 + 1] - mean[1];
+
+		cov[0] += a * a / n;
+		cov[1] += a * b / n;
+		cov[2] += b * b / n;
+	}
+}
+
+bool
+fixture_moments_match(const float *data, int n, const float *gen, int n_gen,
+					  double mean_tol, double cov_tol)
+{
+	double		dm[2],
+				dc[3],
+				gm[2],
+				gc[3];
+	bool		ok = true;
+
+	moments_2d(data, n, dm, dc);
+	moments_2d(gen, n_gen, gm, gc);
+	printf("  generator: mean %.3f %.3f (data %.3f %.3f), "
+		   "cov %.3f %.3f %.3f (data %.3f %.3f %.3f)\n",
+		   gm[0], gm[1], dm[0], dm[1], gc[0], gc[1], gc[2], dc[0], dc[1], dc[2]);
+	for (int j = 0; j < 2; j++)
+		ok = ok && fabs(gm[j] - dm[j]) < mean_tol;
+	for (int j = 0; j < 3; j++)
+		ok = ok && fabs(gc[j] - dc[j]) < cov_tol;
+	return ok;
+}
+
 const AnObject *
 fixture_state_object(AnContext *ctx, const AnMethod *method, const void *state,
 					 FixtureState *doc)

@@ -86,6 +86,14 @@ extern void fixture_state_free(FixtureState *doc);
 extern AnStatus fixture_decode_packed(AnContext *ctx, const AnMethod *method,
 									  AnBuffer *buf, int dim, void **state);
 
+/*
+ * Whether n_gen generated rows of width 2 have the mean (each entry within
+ * mean_tol) and population covariance (each entry within cov_tol) of the
+ * n data rows: the GANs' stability tests.  Prints both.
+ */
+extern bool fixture_moments_match(const float *data, int n, const float *gen, int n_gen,
+								  double mean_tol, double cov_tol);
+
 /* the shared trained model: 2000 rows, seed 42, built on first use */
 typedef struct FixtureModel
 {

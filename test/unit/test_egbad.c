@@ -3,7 +3,8 @@
  * test_egbad.c
  *	  Unit tests of EGBAD (method_egbad.c) that the shared method tests do
  *	  not make: the gradient of the G+E loss, training stability on a
- *	  simple distribution, the score's definition, its options.
+ *	  simple distribution (finite losses, reconstruction, the generator's
+ *	  moments), the score's definition, its options.
  *
  * Detection, round trip, damaged documents, allocation failures, seeds,
  * extreme rows and explain are checked for every method by test_methods.c,
@@ -20,10 +21,12 @@
 #include <stdlib.h>
 
 #include "anomaly/method.h"
+#include "fixture.h"
 #include "unit.h"
 
 extern double an_egbad_ge_loss(void *state, const float *x, const float *z, int n,
 							   AnParamList *ge_params);
+extern void an_egbad_generate(void *state, AnRng *rng, int n, float *out);
 
 #define GAUSS_ROWS	1000
 #define GAUSS_RHO	0.8
@@ -94,6 +97,7 @@ UNIT_TEST(egbad_gradcheck_ge_loss)
 	REQUIRE(egbad_options(&ctx, &opts, "tanh", 0.1, 0.7, 8) == AN_OK);
 	an_rng_seed(&rng, 5);
 	REQUIRE(m->create(&ctx, &opts, 2, &rng, &state) == AN_OK);
+	REQUIRE(m->prepare(&ctx, state, &opts, x, 8, &rng) == AN_OK);
 	for (int i = 0; i < 16; i++)
 		z[i] = (float) an_rng_normal(&rng);
 
@@ -139,9 +143,10 @@ UNIT_TEST(egbad_gradcheck_ge_loss)
 
 /*
  * Training on a correlated 2-D Gaussian, by train_batch directly: every
- * step's losses are finite, and G(E(x)) reconstructs the rows much better
+ * step's losses are finite, G(E(x)) reconstructs the rows much better
  * than their mean does (mean squared error per dimension about 1, the
- * variance).  Without the consistency term (the paper's pure BiGAN, which
+ * variance), and G's samples have the data's mean (within 0.25) and
+ * covariance (each entry within 0.3).  Without the consistency term (the paper's pure BiGAN, which
  * must be stable too and beat the mean), at its default and at 1.
  */
 UNIT_TEST(egbad_training_is_stable_on_a_gaussian)
@@ -159,6 +164,7 @@ UNIT_TEST(egbad_training_is_stable_on_a_gaussian)
 		void	   *state = NULL;
 		float	   *x = gaussian_rows(11, GAUSS_ROWS);
 		float	   *held = gaussian_rows(12, 256);
+		float		gen[2 * 256];
 		double		scores[256];
 		double		resid = 0.0,
 					base = 0.0;
@@ -189,6 +195,9 @@ UNIT_TEST(egbad_training_is_stable_on_a_gaussian)
 			   consistency[c], resid, base);
 		CHECK(isfinite(resid));
 		CHECK(resid < bound[c] * base);
+		/* G's samples have the data's moments */
+		an_egbad_generate(state, &rng, 256, gen);
+		CHECK(fixture_moments_match(x, GAUSS_ROWS, gen, 256, 0.25, 0.3));
 		m->destroy(&ctx, state);
 		an_options_free(&ctx, &opts);
 		CHECK_NO_LEAKS(&counter);

@@ -105,7 +105,8 @@ explains_with_rest(const AnMethod *m)
 static bool
 explained_by_gradients(const AnMethod *m)
 {
-	return strcmp(m->name, "deep_svdd") == 0 || strcmp(m->name, "ocnn") == 0;
+	return strcmp(m->name, "deep_svdd") == 0 || strcmp(m->name, "ocnn") == 0 ||
+		strcmp(m->name, "algan") == 0;
 }
 
 UNIT_TEST(explain_every_method_adds_up)

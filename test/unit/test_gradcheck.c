@@ -2,8 +2,8 @@
  *
  * test_gradcheck.c
  *	  Finite-difference checks of every backward pass: dense layer,
- *	  activations, whole MLPs with and without bias, the MSE loss and binary
- *	  cross-entropy with logits.
+ *	  activations, whole MLPs with and without bias, the MSE loss, binary
+ *	  cross-entropy with logits and the moment-matching loss.
  *
  * Two kinds of check.  On the float32 code itself, central differences
  * with eps 1e-3 and a relative tolerance of 1e-2 (the loss is summed in
@@ -21,7 +21,9 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "anomaly/moments.h"
 #include "anomaly/nn.h"
 #include "unit.h"
 
@@ -599,4 +601,61 @@ UNIT_TEST(gradcheck_bce_logits)
 	CHECK_CLOSE(an_bce_logits(l, t, 2, g), 1e30, 1e-6, 0.0);
 	CHECK(g[0] == 0.5f && g[1] == -0.5f);
 	CHECK(an_softplus(-1000.0) == 0.0 && an_softplus(1000.0) == 1000.0);
+}
+
+/*
+ * The moment-matching loss (moments.c) of a batch of 16 rows of width 3
+ * against the moments of 500 other rows: float32 central differences in
+ * every entry of the batch (the loss is a polynomial: no kinks); the
+ * gradient is added to what grad holds, times the weight; and the loss of
+ * the target rows themselves is small.
+ */
+UNIT_TEST(gradcheck_moments)
+{
+	enum
+	{
+		N = 16, D = 3, ROWS = 500
+	};
+	AnContext	ctx;
+	AnMoments	mm;
+	AnRng		rng;
+	float	   *x = malloc(sizeof(float) * ROWS * D);
+	float		y[N * D],
+				g[N * D],
+				g2[N * D];
+	UnitGradStats s = {0};
+	double		num;
+
+	unit_context_malloc(&ctx);
+	an_rng_seed(&rng, 47);
+	for (int i = 0; i < ROWS; i++)
+	{
+		double		a = an_rng_normal(&rng);
+
+		x[i * D] = (float) (1.0 + a);
+		x[i * D + 1] = (float) (0.5 * a + an_rng_normal(&rng));
+		x[i * D + 2] = (float) (2.0 * an_rng_normal(&rng) - 1.0);
+	}
+	REQUIRE(an_moments_create(&ctx, &mm, D, 256) == AN_OK);
+	REQUIRE(an_moments_fit(&ctx, &mm, x, ROWS) == AN_OK);
+	CHECK_CLOSE(mm.mean[0], 1.0, 0.0, 0.15);
+	CHECK_CLOSE(mm.cov[1 * D + 1], 1.25, 0.0, 0.2);
+	fill_uniform(&rng, y, N * D, -3, 3);
+	memset(g, 0, sizeof(g));
+	(void) an_moments_loss(&mm, y, N, 1.0, g);
+	for (int i = 0; i < N * D; i++)
+	{
+		CENTRAL_FLOAT(&y[i], an_moments_loss(&mm, y, N, 1.0, NULL), num);
+		unit_grad_compare(&s, g[i], num, FLOAT_RTOL, 1e-4);
+	}
+	unit_grad_report("moments", &s, 1e-2);
+	/* added, times the weight */
+	for (int i = 0; i < N * D; i++)
+		g2[i] = 1.0f;
+	(void) an_moments_loss(&mm, y, N, 3.0, g2);
+	for (int i = 0; i < N * D; i++)
+		CHECK_CLOSE(g2[i], 1.0 + 3.0 * g[i], 1e-5, 1e-6);
+	CHECK(an_moments_loss(&mm, x, 256, 1.0, NULL) < 0.05);
+	an_moments_free(&ctx, &mm);
+	free(x);
 }

@@ -75,6 +75,9 @@ static const Variant variants[] = {
 	{"knn", {{"coreset_size", NUM(40)}, {"aggregate", STR("mean")}, {"k", NUM(3)}}},
 	{"iforest", {{"n_trees", NUM(7)}, {"sample_size", NUM(64)}, {"max_depth", NUM(3)}}},
 	{"pca", {{"n_components", NUM(2)}}},
+	/* no wide latents and no decay of D; then wide latents only */
+	{"algan", {{"alpha", NUM(1)}, {"weight_decay", NUM(0)}}},
+	{"algan", {{"alpha", NUM(0.01)}, {"sigma", NUM(10)}}},
 	{"ecod", {{"variant", STR("paper")}}},
 	{"auto", {{"members", STR("ecod,knn")}, {"combine", STR("mean")}}},
 };
