@@ -203,7 +203,11 @@ typedef struct AnomalyCatalogWrite
 } AnomalyCatalogWrite;
 
 extern void anomaly_catalog_write_begin(AnomalyCatalogWrite *w);
+/* also invalidates, at commit, the plans that depend on the catalog */
 extern void anomaly_catalog_write_end(AnomalyCatalogWrite *w);
+
+/* the OID of anomaly.model_versions */
+extern Oid	anomaly_catalog_relid(void);
 
 /* run a catalog statement with text/int4/float8 arguments, inside SPI */
 extern int	anomaly_spi_exec(const char *sql, int nargs, const Oid *types,
@@ -288,6 +292,9 @@ typedef struct AnomalyCachedModel
 extern AnomalyCachedModel *anomaly_cache_get(const char *ref, AnomalyPrivilege need);
 
 /* ---- scoring (score.c) ---- */
+
+/* can a column of type class cls feed a feature of kind kind? */
+extern bool anomaly_feature_accepts(AnFeatureKind kind, AnomalyTypeClass cls);
 
 /*
  * Score a heap tuple of descriptor desc with model ref, keeping per-query
