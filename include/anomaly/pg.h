@@ -203,11 +203,8 @@ typedef struct AnomalyCatalogWrite
 } AnomalyCatalogWrite;
 
 extern void anomaly_catalog_write_begin(AnomalyCatalogWrite *w);
-/* also invalidates, at commit, the plans that depend on the catalog */
+/* also invalidates, at commit, the plans made for the previous versions */
 extern void anomaly_catalog_write_end(AnomalyCatalogWrite *w);
-
-/* the OID of anomaly.model_versions */
-extern Oid	anomaly_catalog_relid(void);
 
 /* run a catalog statement with text/int4/float8 arguments, inside SPI */
 extern int	anomaly_spi_exec(const char *sql, int nargs, const Oid *types,
@@ -295,6 +292,14 @@ extern AnomalyCachedModel *anomaly_cache_get(const char *ref, AnomalyPrivilege n
 
 /* can a column of type class cls feed a feature of kind kind? */
 extern bool anomaly_feature_accepts(AnFeatureKind kind, AnomalyTypeClass cls);
+
+/* ---- planner support of the scoring functions (score_support.c) ---- */
+
+/*
+ * At commit, make the plans whose scoring calls were rewritten for a model
+ * version be made again: for catalog writes.
+ */
+extern void anomaly_score_plans_invalidate(void);
 
 /*
  * Score a heap tuple of descriptor desc with model ref, keeping per-query

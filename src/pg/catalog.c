@@ -40,7 +40,6 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
-#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
@@ -432,25 +431,17 @@ anomaly_catalog_check_create(const char *name, bool replace, AnomalyCatalogApi a
 
 /*---- writing ----*/
 
-Oid
-anomaly_catalog_relid(void)
-{
-	Oid			nsp = get_namespace_oid("anomaly", false);
-	Oid			relid = get_relname_relid("model_versions", nsp);
-
-	if (!OidIsValid(relid))
-		elog(ERROR, "table anomaly.model_versions is missing");
-	return relid;
-}
-
 /* the owner of anomaly.model_versions: the role that installed the extension */
 static Oid
 catalog_owner(void)
 {
-	Oid			relid = anomaly_catalog_relid();
+	Oid			nsp = get_namespace_oid("anomaly", false);
+	Oid			relid = get_relname_relid("model_versions", nsp);
 	HeapTuple	tuple;
 	Oid			owner;
 
+	if (!OidIsValid(relid))
+		elog(ERROR, "table anomaly.model_versions is missing");
 	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	if (!HeapTupleIsValid(tuple))
 		elog(ERROR, "cache lookup failed for relation %u", relid);
@@ -483,8 +474,7 @@ anomaly_catalog_write_end(AnomalyCatalogWrite *w)
 {
 	AtEOXact_GUC(false, w->nestlevel);
 	SetUserIdAndSecContext(w->save_userid, w->save_sec_context);
-	/* at commit, plans made for the previous versions are made again (score_support.c) */
-	CacheInvalidateRelcacheByRelid(anomaly_catalog_relid());
+	anomaly_score_plans_invalidate();
 }
 
 /* delete the oldest undeployed versions beyond anomaly.keep_versions */

@@ -17,9 +17,10 @@
  * when it runs (score.c): the plan may outlive the model version it was
  * made for (a prepared statement, a cached plan of a function), and a new
  * version with other features or another order must not score the wrong
- * columns.  Every catalog write invalidates the plans that depend on the
- * catalog (catalog.c), and the rewrite adds that dependency, so such a plan
- * is made again at its next execution.
+ * columns.  Every catalog write invalidates the relcache entry of the
+ * catalog (anomaly_catalog_write_end calls anomaly_score_plans_invalidate),
+ * and a rewritten plan depends on the catalog, so such a plan is made again
+ * at its next execution.
  *
  * The call is left alone, and behaves as before, whenever the rewrite
  * could change what it does: a model that does not exist, or that the
@@ -46,6 +47,7 @@
 #include "parser/parsetree.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 
 #include "anomaly/pg.h"
@@ -62,6 +64,27 @@ static const struct
 	{"anomaly_is_anomaly", "anomaly_is_anomaly_columns"},
 	{"anomaly_percentile", "anomaly_percentile_columns"},
 };
+
+/*
+ * anomaly.model_versions: a rewritten plan depends on it, as if it read
+ * it, so that the relcache invalidation of a catalog write re-plans it.
+ */
+static Oid
+catalog_relid(void)
+{
+	Oid			relid = get_relname_relid("model_versions",
+										  get_namespace_oid("anomaly", false));
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "table anomaly.model_versions is missing");
+	return relid;
+}
+
+void
+anomaly_score_plans_invalidate(void)
+{
+	CacheInvalidateRelcacheByRelid(catalog_relid());
+}
 
 /* can a whole row of this query be NULL-extended by an outer join? */
 static bool
@@ -167,7 +190,7 @@ rewrite_whole_row(PlannerInfo *root, FuncExpr *fcall)
 
 	/* made again after a catalog write, which may change the features */
 	root->glob->relationOids = lappend_oid(root->glob->relationOids,
-										   anomaly_catalog_relid());
+										   catalog_relid());
 
 	result = makeFuncExpr(column_form, fcall->funcresulttype, args,
 						  fcall->funccollid, fcall->inputcollid, fcall->funcformat);
