@@ -31,6 +31,9 @@ typedef enum AnActivation
 	AN_ACT_TANH
 } AnActivation;
 
+/* the slope of AN_ACT_LEAKY_RELU below zero */
+#define AN_LEAKY_SLOPE 0.01f
+
 extern const char *an_activation_name(AnActivation act);
 extern bool an_activation_parse(const char *name, AnActivation *act);
 extern void an_activation_forward(AnActivation act, float *x, size_t n);

@@ -17,7 +17,6 @@
 
 #include "anomaly/nn.h"
 
-#define LEAKY_SLOPE 0.01f
 
 static const char *const activation_names[] = {
 	[AN_ACT_IDENTITY] = "identity",
@@ -59,7 +58,7 @@ an_activation_forward(AnActivation act, float *x, size_t n)
 			break;
 		case AN_ACT_LEAKY_RELU:
 			for (size_t i = 0; i < n; i++)
-				x[i] = x[i] > 0.0f ? x[i] : LEAKY_SLOPE * x[i];
+				x[i] = x[i] > 0.0f ? x[i] : AN_LEAKY_SLOPE * x[i];
 			break;
 		case AN_ACT_SIGMOID:
 			for (size_t i = 0; i < n; i++)
@@ -88,7 +87,7 @@ an_activation_backward(AnActivation act, const float *y, float *delta, size_t n)
 		case AN_ACT_LEAKY_RELU:
 			for (size_t i = 0; i < n; i++)
 				if (!(y[i] > 0.0f))
-					delta[i] *= LEAKY_SLOPE;
+					delta[i] *= AN_LEAKY_SLOPE;
 			break;
 		case AN_ACT_SIGMOID:
 			for (size_t i = 0; i < n; i++)

@@ -24,6 +24,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "anomaly/nn.h"
@@ -40,6 +41,7 @@
 #define RK_MAX_FLOATS (INT64_C(1) << 22)
 
 typedef float rk_v16 __attribute__((vector_size(RK_LANES * sizeof(float))));
+typedef int32_t rk_v16i __attribute__((vector_size(RK_LANES * sizeof(int32_t))));
 
 static int
 padded(int out)
@@ -124,62 +126,79 @@ an_rownet_free(AnContext *ctx, AnRowNet *net)
 #define store(p, v) do { rk_v16 v_ = (v); memcpy((p), &v_, sizeof(v_)); } while (0)
 
 /*
- * y[0..outp) = b + x W^T for one layer.  Four vectors of outputs at a time
- * keep four independent chains of multiply-adds in flight; a last block of
- * one to three vectors splits its inputs over four accumulators per vector
- * for the same reason (a 64 -> 16 layer would otherwise be one chain of 64
- * dependent multiply-adds).
+ * The piecewise-linear activations on a vector, as an_activation_forward
+ * computes them element by element (x > 0 ? x : 0, or the leaky slope
+ * times x; NaN takes the second branch), so that the outputs are the same
+ * bits; sigmoid and tanh go through an_activation_forward afterwards.
  */
+#define activate(v, act) ({ \
+	rk_v16 a_ = (v); \
+	rk_v16i pos_ = a_ > (rk_v16) {0}; \
+	(act) == AN_ACT_RELU ? (rk_v16) ((rk_v16i) a_ & pos_) : \
+	(act) == AN_ACT_LEAKY_RELU ? \
+		(rk_v16) (((rk_v16i) a_ & pos_) | ((rk_v16i) (a_ * AN_LEAKY_SLOPE) & ~pos_)) : a_; })
+
+/*
+ * nv vectors of outputs, y[j .. j + nv * RK_LANES), of one layer.  A
+ * multiply-add takes four cycles and two can start each cycle, so eight
+ * independent sums keep the units busy: the nv vectors each get 8 / nv
+ * partial sums, over inputs i, i + 1, ... in turn, added up at the end.
+ * Inlined with constant nv, the sums live in registers.
+ */
+#define RK_SUMS 8
+
+static inline __attribute__((always_inline)) void
+block_forward(const AnRowLayer *r, const float *x, float *y, int j, const int nv)
+{
+	const int	parts = RK_SUMS / nv;
+	const float *w = r->wt + j;
+	int			in = r->in;
+	size_t		outp = r->outp;
+	rk_v16		acc[RK_SUMS];
+	int			i = 0;
+
+#pragma GCC unroll 8
+	for (int k = 0; k < RK_SUMS; k++)
+		acc[k] = (rk_v16) {0};
+	for (; i + parts <= in; i += parts, w += parts * outp)
+#pragma GCC unroll 8
+		for (int p = 0; p < parts; p++)
+#pragma GCC unroll 4
+			for (int v = 0; v < nv; v++)
+				acc[v * parts + p] += x[i + p] * load(w + p * outp + v * RK_LANES);
+	for (; i < in; i++, w += outp)
+#pragma GCC unroll 4
+		for (int v = 0; v < nv; v++)
+			acc[v * parts] += x[i] * load(w + v * RK_LANES);
+#pragma GCC unroll 4
+	for (int v = 0; v < nv; v++)
+	{
+		rk_v16		sum = load(r->b + j + v * RK_LANES);
+
+#pragma GCC unroll 8
+		for (int p = 0; p < parts; p++)
+			sum += acc[v * parts + p];
+		store(y + j + v * RK_LANES, activate(sum, r->act));
+	}
+}
+
+/* y[0..outp) = act(b + x W^T) for one layer (for sigmoid and tanh, without act) */
 __attribute__((target_clones("avx512f", "avx2", "default")))
 static void
 layer_forward(const AnRowLayer *r, const float *x, float *y)
 {
-	int			in = r->in;
 	int			outp = r->outp;
 	int			j = 0;
 
 	for (; j + 4 * RK_LANES <= outp; j += 4 * RK_LANES)
+		block_forward(r, x, y, j, 4);
+	if (j + 2 * RK_LANES <= outp)
 	{
-		const float *w = r->wt + j;
-		rk_v16		a0 = load(r->b + j),
-					a1 = load(r->b + j + RK_LANES),
-					a2 = load(r->b + j + 2 * RK_LANES),
-					a3 = load(r->b + j + 3 * RK_LANES);
-
-		for (int i = 0; i < in; i++, w += outp)
-		{
-			float		xi = x[i];
-
-			a0 += xi * load(w);
-			a1 += xi * load(w + RK_LANES);
-			a2 += xi * load(w + 2 * RK_LANES);
-			a3 += xi * load(w + 3 * RK_LANES);
-		}
-		store(y + j, a0);
-		store(y + j + RK_LANES, a1);
-		store(y + j + 2 * RK_LANES, a2);
-		store(y + j + 3 * RK_LANES, a3);
+		block_forward(r, x, y, j, 2);
+		j += 2 * RK_LANES;
 	}
-	for (; j < outp; j += RK_LANES)
-	{
-		const float *w = r->wt + j;
-		rk_v16		a0 = load(r->b + j),
-					a1 = {0},
-					a2 = {0},
-					a3 = {0};
-		int			i = 0;
-
-		for (; i + 4 <= in; i += 4, w += 4 * (size_t) outp)
-		{
-			a0 += x[i] * load(w);
-			a1 += x[i + 1] * load(w + outp);
-			a2 += x[i + 2] * load(w + 2 * (size_t) outp);
-			a3 += x[i + 3] * load(w + 3 * (size_t) outp);
-		}
-		for (; i < in; i++, w += outp)
-			a0 += x[i] * load(w);
-		store(y + j, (a0 + a1) + (a2 + a3));
-	}
+	if (j < outp)
+		block_forward(r, x, y, j, 1);
 }
 
 const float *
@@ -193,7 +212,8 @@ an_rownet_forward(AnRowNet *net, const float *x)
 		float	   *y = net->buf[l % 2];
 
 		layer_forward(r, in, y);
-		an_activation_forward(r->act, y, r->out);
+		if (r->act == AN_ACT_SIGMOID || r->act == AN_ACT_TANH)
+			an_activation_forward(r->act, y, r->out);
 		in = y;
 	}
 	return in;
