@@ -24,13 +24,11 @@
  *
  *-------------------------------------------------------------------------
  */
-#include <stdint.h>
-#include <string.h>
-
 #include "anomaly/nn.h"
+#include "anomaly/simd.h"
 
 /* floats per vector, the padding unit of a layer's outputs */
-#define RK_LANES 16
+#define RK_LANES AN_LANES
 
 /*
  * The most floats of packed weights a network gets: the copy doubles a
@@ -39,9 +37,6 @@
  * kernel of dense.c (docs/security.md bounds a decoded model's memory).
  */
 #define RK_MAX_FLOATS (INT64_C(1) << 22)
-
-typedef float rk_v16 __attribute__((vector_size(RK_LANES * sizeof(float))));
-typedef int32_t rk_v16i __attribute__((vector_size(RK_LANES * sizeof(int32_t))));
 
 static int
 padded(int out)
@@ -119,24 +114,16 @@ an_rownet_free(AnContext *ctx, AnRowNet *net)
 }
 
 /*
- * Unaligned vector loads and stores, as macros: a function passing a
- * 64-byte vector by value would have an ABI that differs between the clones.
- */
-#define load(p) ({ rk_v16 v_; memcpy(&v_, (p), sizeof(v_)); v_; })
-#define store(p, v) do { rk_v16 v_ = (v); memcpy((p), &v_, sizeof(v_)); } while (0)
-
-/*
  * The piecewise-linear activations on a vector, as an_activation_forward
  * computes them element by element (x > 0 ? x : 0, or the leaky slope
  * times x; NaN takes the second branch), so that the outputs are the same
  * bits; sigmoid and tanh go through an_activation_forward afterwards.
  */
 #define activate(v, act) ({ \
-	rk_v16 a_ = (v); \
-	rk_v16i pos_ = a_ > (rk_v16) {0}; \
-	(act) == AN_ACT_RELU ? (rk_v16) ((rk_v16i) a_ & pos_) : \
-	(act) == AN_ACT_LEAKY_RELU ? \
-		(rk_v16) (((rk_v16i) a_ & pos_) | ((rk_v16i) (a_ * AN_LEAKY_SLOPE) & ~pos_)) : a_; })
+	an_v16 a_ = (v); \
+	an_v16i pos_ = a_ > (an_v16) {0}; \
+	(act) == AN_ACT_RELU ? an_v16_select(pos_, a_, (an_v16) {0}) : \
+	(act) == AN_ACT_LEAKY_RELU ? an_v16_select(pos_, a_, a_ * AN_LEAKY_SLOPE) : a_; })
 
 /*
  * nv vectors of outputs, y[j .. j + nv * RK_LANES), of one layer.  A
@@ -154,31 +141,31 @@ block_forward(const AnRowLayer *r, const float *x, float *y, int j, const int nv
 	const float *w = r->wt + j;
 	int			in = r->in;
 	size_t		outp = r->outp;
-	rk_v16		acc[RK_SUMS];
+	an_v16		acc[RK_SUMS];
 	int			i = 0;
 
 #pragma GCC unroll 8
 	for (int k = 0; k < RK_SUMS; k++)
-		acc[k] = (rk_v16) {0};
+		acc[k] = (an_v16) {0};
 	for (; i + parts <= in; i += parts, w += parts * outp)
 #pragma GCC unroll 8
 		for (int p = 0; p < parts; p++)
 #pragma GCC unroll 4
 			for (int v = 0; v < nv; v++)
-				acc[v * parts + p] += x[i + p] * load(w + p * outp + v * RK_LANES);
+				acc[v * parts + p] += x[i + p] * an_v16_load(w + p * outp + v * RK_LANES);
 	for (; i < in; i++, w += outp)
 #pragma GCC unroll 4
 		for (int v = 0; v < nv; v++)
-			acc[v * parts] += x[i] * load(w + v * RK_LANES);
+			acc[v * parts] += x[i] * an_v16_load(w + v * RK_LANES);
 #pragma GCC unroll 4
 	for (int v = 0; v < nv; v++)
 	{
-		rk_v16		sum = load(r->b + j + v * RK_LANES);
+		an_v16		sum = an_v16_load(r->b + j + v * RK_LANES);
 
 #pragma GCC unroll 8
 		for (int p = 0; p < parts; p++)
 			sum += acc[v * parts + p];
-		store(y + j + v * RK_LANES, activate(sum, r->act));
+		an_v16_store(y + j + v * RK_LANES, activate(sum, r->act));
 	}
 }
 
