@@ -29,13 +29,17 @@ DROP FUNCTION @extschema@.anomaly_drop_model(text, boolean);
 -- created its first version: in 0.1.0 another role could insert a later
 -- version of someone else's model, and that must not take the name over.
 CREATE TABLE anomaly.model_names (
-    name  text    PRIMARY KEY,
-    owner regrole NOT NULL
+    name         text    PRIMARY KEY,
+    owner        regrole NOT NULL,
+    last_version integer NOT NULL DEFAULT 0 CHECK (last_version >= 0)
 );
 COMMENT ON TABLE anomaly.model_names IS
     'anomaly: the owner role of each model name';
-INSERT INTO anomaly.model_names (name, owner)
-    SELECT DISTINCT ON (v.name) v.name, v.owner
+COMMENT ON COLUMN anomaly.model_names.last_version IS
+    'the highest version number given under this name: numbers are never reused while the name exists';
+INSERT INTO anomaly.model_names (name, owner, last_version)
+    SELECT DISTINCT ON (v.name) v.name, v.owner,
+           pg_catalog.max(v.version) OVER (PARTITION BY v.name)
     FROM anomaly.model_versions v
     ORDER BY v.name, v.version;
 

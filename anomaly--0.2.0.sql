@@ -46,11 +46,14 @@ COMMENT ON COLUMN anomaly.model_versions.source IS
 
 -- One row per model name: its owner, whose members alone change the model.
 CREATE TABLE anomaly.model_names (
-    name  text    PRIMARY KEY,
-    owner regrole NOT NULL
+    name         text    PRIMARY KEY,
+    owner        regrole NOT NULL,
+    last_version integer NOT NULL DEFAULT 0 CHECK (last_version >= 0)
 );
 COMMENT ON TABLE anomaly.model_names IS
     'anomaly: the owner role of each model name';
+COMMENT ON COLUMN anomaly.model_names.last_version IS
+    'the highest version number given under this name: numbers are never reused while the name exists';
 
 -- Who else may score a model or read it (its source, features, document):
 -- anomaly_grant and anomaly_revoke write it.  'read' includes 'score'.

@@ -10,6 +10,11 @@ SELECT i AS id, sin(i * 0.1) AS a, cos(i * 0.1) AS b FROM generate_series(1, 500
 SET maintenance_work_mem = '1MB';
 SELECT anomaly.anomaly_create_model('sec_big', 'sec', method => 'autoencoder', exclude => '{id}',
     options => '{"hidden": [1024, 1024], "batch_size": 4096, "epochs": 1}');
+-- the hint names the options that size the method's model
+SELECT anomaly.anomaly_create_model('sec_big', 'sec', method => 'iforest', exclude => '{id}',
+    options => '{"n_trees": 10000}');
+SELECT anomaly.anomaly_create_model('sec_big', 'sec', exclude => '{id}',
+    options => '{"members": "iforest,autoencoder,autoencoder,autoencoder,autoencoder,autoencoder,autoencoder,autoencoder", "hidden": [256]}');
 -- what fits is trained as before
 SELECT trained_rows FROM anomaly.anomaly_create_model('sec_small', 'sec', method => 'autoencoder', exclude => '{id}',
     options => '{"epochs": 1, "seed": 1}');

@@ -63,7 +63,18 @@ SELECT anomaly.anomaly_drop_model('ver@5');
 SELECT anomaly.anomaly_drop_model('ver@5', if_exists => true);
 SELECT version, deployed FROM anomaly.models WHERE name = 'ver' ORDER BY version;
 
+-- a dropped newest version's number is not given again: 'ver@7' names one model
+SELECT version FROM anomaly.anomaly_create_model('ver', 'ver', exclude => '{id}', options => '{"seed": 7, "epochs": 1}', replace => true);
+SELECT version, deployed FROM anomaly.anomaly_deploy('ver', 6);
+SELECT anomaly.anomaly_drop_model('ver@7');
+SELECT version FROM anomaly.anomaly_create_model('ver', 'ver', exclude => '{id}', options => '{"seed": 8, "epochs": 1}', replace => true);
+SELECT version, deployed FROM anomaly.models WHERE name = 'ver' ORDER BY version;
+SELECT last_version FROM anomaly.model_names WHERE name = 'ver';
+
 SELECT anomaly.anomaly_drop_model('ver');
 SELECT count(*) FROM anomaly.model_versions WHERE name = 'ver';
 SELECT count(*) FROM anomaly.model_names WHERE name = 'ver';
+-- a new model under a dropped name starts again at 1
+SELECT version FROM anomaly.anomaly_create_model('ver', 'ver', exclude => '{id}', options => '{"seed": 9, "epochs": 1}');
+SELECT anomaly.anomaly_drop_model('ver');
 DROP TABLE ver;

@@ -79,6 +79,8 @@ typedef struct AnContext
 	size_t		(*mem_used) (void *arg);
 	size_t		mem_limit;
 	bool		mem_exceeded;
+	/* with mem_exceeded, set by training: the options to lower, for hints */
+	const char *mem_options;
 
 	void	   *arg;
 	char		errmsg[512];

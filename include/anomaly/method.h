@@ -81,6 +81,13 @@ typedef struct AnMethod
 	bool		network_options;
 
 	/*
+	 * Optional: the options that size the training's memory, as the budget
+	 * error names them (e.g. "\"n_trees\" or \"sample_size\"").  NULL:
+	 * "batch_size" and "hidden" for gradient training, none for fit.
+	 */
+	const char *sizing_options;
+
+	/*
 	 * Training by gradient steps.  create builds a trainable state for inputs of width dim
 	 * (opts already resolved); prepare (optional) runs once on the
 	 * training rows before the first epoch (centres, pretraining);
@@ -128,6 +135,9 @@ typedef struct AnMethod
  * number of layers (dims has one entry more).  an_hidden_acts gives every
  * layer the activation option, except the last, which gets last.
  */
+/* what to lower when training exceeds its memory budget, for messages */
+extern const char *an_method_sizing_options(const AnMethod *method);
+
 extern int	an_encoder_dims(const AnOptions *opts, int in, int out, int *dims);
 extern int	an_decoder_dims(const AnOptions *opts, int in, int out, int *dims);
 extern void an_hidden_acts(const AnOptions *opts, int n_layers, AnActivation last,

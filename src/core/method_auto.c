@@ -527,6 +527,7 @@ const AnMethod an_method_auto = {
 	.set_option = auto_set_option,
 	.fit = auto_fit,
 	.network_options = true,
+	.sizing_options = "\"members\", \"batch_size\" or \"hidden\"",
 	.score = auto_score,
 	.explain = auto_explain,
 	.encode = auto_encode,

@@ -867,6 +867,7 @@ const AnMethod an_method_iforest = {
 	.options_init = if_options_init,
 	.set_option = if_set_option,
 	.fit = if_fit,
+	.sizing_options = "\"n_trees\" or \"sample_size\"",
 	.score = if_score,
 	.explain = if_explain,
 	.encode = if_encode,

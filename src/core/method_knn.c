@@ -502,6 +502,7 @@ const AnMethod an_method_knn = {
 	.options_init = knn_options_init,
 	.set_option = knn_set_option,
 	.fit = knn_fit,
+	.sizing_options = "\"coreset_size\"",
 	.score = knn_score,
 	.explain = knn_explain,
 	.encode = knn_encode,

@@ -105,14 +105,20 @@ score_scaled_checked(AnContext *ctx, AnModel *model, const float *x, size_t n,
 	return AN_OK;
 }
 
-/* an allocation refused by the memory budget is reported as the budget's */
+/*
+ * An allocation refused by the memory budget is reported as the budget's,
+ * naming the method's options that size it (ctx->mem_options, for hosts).
+ */
 static AnStatus
-over_budget(AnContext *ctx, AnStatus st)
+over_budget(AnContext *ctx, const AnMethod *method, AnStatus st)
 {
 	if (st == AN_ERR_NOMEM && ctx->mem_exceeded)
+	{
+		ctx->mem_options = an_method_sizing_options(method);
 		return an_error(ctx, AN_ERR_INVALID,
-						"training needs more memory than its budget of %zu kB: lower \"batch_size\", \"hidden\" or \"max_rows\"",
-						ctx->mem_limit / 1024);
+						"training needs more memory than its budget of %zu kB: lower %s",
+						ctx->mem_limit / 1024, ctx->mem_options);
+	}
 	return st;
 }
 
@@ -151,12 +157,12 @@ an_model_fit(AnContext *ctx, AnModel *model, const AnOptions *opts,
 
 	st = an_method_train(ctx, opts, x, n, dim, &rng, &model->state, &result);
 	if (st != AN_OK)
-		return over_budget(ctx, st);
+		return over_budget(ctx, opts->method, st);
 
 	/* threshold and calibration quantiles from the scores of every row */
 	scores = an_alloc_array(ctx, n, sizeof(double));
 	if (!scores)
-		return over_budget(ctx, an_nomem(ctx));
+		return over_budget(ctx, opts->method, an_nomem(ctx));
 	st = score_scaled_checked(ctx, model, x, n, scores);
 	if (st != AN_OK)
 	{
@@ -198,7 +204,7 @@ an_model_fit(AnContext *ctx, AnModel *model, const AnOptions *opts,
 	model->trained_rows = (int64_t) n;
 	model->epochs_run = result.epochs_run;
 	model->loss = result.loss;
-	return over_budget(ctx, an_model_ready(ctx, model));
+	return over_budget(ctx, opts->method, an_model_ready(ctx, model));
 }
 
 void

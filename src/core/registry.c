@@ -73,3 +73,14 @@ an_method_names(void)
 	}
 	return names;
 }
+
+const char *
+an_method_sizing_options(const AnMethod *method)
+{
+	if (method->sizing_options)
+		return method->sizing_options;
+	/* a method that fits at once and names nothing: only the sample's size */
+	if (method->fit && !method->network_options)
+		return "\"max_rows\"";
+	return "\"batch_size\", \"hidden\" or \"max_rows\"";
+}

@@ -537,17 +537,10 @@ anomaly_catalog_store(const AnomalyNewVersion *v, int32 *version_out)
 					 errmsg("model \"%s\" already exists", v->name),
 					 errdetail("Another session created it while this one was working.")));
 		anomaly_check_owner(v->name, owner);
-		anomaly_spi_exec("SELECT pg_catalog.max(m.version) FROM anomaly.model_versions m "
-						 "WHERE m.name OPERATOR(pg_catalog.=) $1",
-						 1, name_types, name_args, SPI_OK_SELECT);
-		version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
-											  SPI_tuptable->tupdesc, 1, &isnull));
-		version = isnull ? 1 : version + 1;
 	}
 
 	memset(ins_nulls, ' ', sizeof(ins_nulls));
 	ins_args[0] = name_args[0];
-	ins_args[1] = Int32GetDatum(version);
 	ins_args[2] = CStringGetTextDatum(v->method);
 	ins_args[3] = PointerGetDatum(v->features);
 	ins_args[4] = Int64GetDatum(v->trained_rows);
@@ -569,9 +562,30 @@ anomaly_catalog_store(const AnomalyNewVersion *v, int32 *version_out)
 		Oid			own_types[2] = {TEXTOID, REGROLEOID};
 		Datum		own_args[2] = {name_args[0], ObjectIdGetDatum(caller)};
 
-		anomaly_spi_exec("INSERT INTO anomaly.model_names (name, owner) VALUES ($1, $2)",
+		anomaly_spi_exec("INSERT INTO anomaly.model_names (name, owner, last_version) "
+						 "VALUES ($1, $2, 1)",
 						 2, own_types, own_args, SPI_OK_INSERT);
 	}
+	else
+	{
+		/*
+		 * Version numbers are never reused while the name exists: 'm@3' in
+		 * a script or a shadow comparison must not later name a model
+		 * trained after version 3 was dropped.  The counter lives with the
+		 * name; the maximum covers a catalog edited or restored by hand.
+		 */
+		anomaly_spi_exec("UPDATE anomaly.model_names n SET last_version = "
+						 "GREATEST(n.last_version, (SELECT pg_catalog.max(m.version) "
+						 "FROM anomaly.model_versions m WHERE m.name OPERATOR(pg_catalog.=) $1)) "
+						 "OPERATOR(pg_catalog.+) 1 "
+						 "WHERE n.name OPERATOR(pg_catalog.=) $1 RETURNING n.last_version",
+						 1, name_types, name_args, SPI_OK_UPDATE_RETURNING);
+		if (SPI_processed != 1)
+			elog(ERROR, "model name \"%s\" vanished while locked", v->name);
+		version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+											  SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	ins_args[1] = Int32GetDatum(version);
 	anomaly_spi_exec("UPDATE anomaly.model_versions SET deployed = false "
 					 "WHERE name OPERATOR(pg_catalog.=) $1 AND deployed",
 					 1, name_types, name_args, SPI_OK_UPDATE);

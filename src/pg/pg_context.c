@@ -119,7 +119,9 @@ anomaly_core_error(AnContext *ctx, AnStatus status)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("training needs more memory than maintenance_work_mem (%zu kB)",
 						ctx->mem_limit / 1024),
-				 errhint("Lower the \"batch_size\", \"hidden\" or \"max_rows\" option, or raise maintenance_work_mem.")));
+				 ctx->mem_options ?
+				 errhint("Lower the %s option, or raise maintenance_work_mem.", ctx->mem_options) :
+				 errhint("Lower the \"max_rows\" option, or raise maintenance_work_mem.")));
 
 	switch (status)
 	{

@@ -243,6 +243,26 @@ fixture_state_free(FixtureState *doc)
 	doc->buf.data = NULL;
 }
 
+AnStatus
+fixture_decode_packed(AnContext *ctx, const AnMethod *method, AnBuffer *buf,
+					  int dim, void **state)
+{
+	msgpack_unpacked msg;
+	size_t		off = 0;
+	AnStatus	st;
+
+	msgpack_unpacked_init(&msg);
+	if (buf->failed ||
+		msgpack_unpack_next(&msg, buf->data, buf->len, &off) != MSGPACK_UNPACK_SUCCESS)
+		st = AN_ERR_CORRUPT;
+	else
+		st = method->decode(ctx, &msg.data, dim, state);
+	msgpack_unpacked_destroy(&msg);
+	an_free(ctx, buf->data);
+	buf->data = NULL;
+	return st;
+}
+
 /* ---- the shared model ---- */
 
 static FixtureModel *shared;

@@ -78,6 +78,14 @@ extern const AnObject *fixture_state_object(AnContext *ctx, const AnMethod *meth
 											const void *state, FixtureState *doc);
 extern void fixture_state_free(FixtureState *doc);
 
+/*
+ * The reverse: a hand-packed state document in buf (freed here, whatever
+ * happens) unpacked and decoded by method for inputs of width dim.  For
+ * the decoders' checks on documents no encoder would write.
+ */
+extern AnStatus fixture_decode_packed(AnContext *ctx, const AnMethod *method,
+									  AnBuffer *buf, int dim, void **state);
+
 /* the shared trained model: 2000 rows, seed 42, built on first use */
 typedef struct FixtureModel
 {

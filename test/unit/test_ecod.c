@@ -22,6 +22,7 @@
 
 #include "anomaly/method.h"
 #include "anomaly/rng.h"
+#include "fixture.h"
 #include "unit.h"
 
 static const AnMethod *
@@ -257,9 +258,6 @@ decode_hand(AnContext *ctx, const HandEcod *h, int dim, void **state)
 {
 	AnBuffer	buf;
 	AnPacker	pk;
-	msgpack_unpacked msg;
-	size_t		off = 0;
-	AnStatus	st;
 
 	an_buffer_init(&buf, ctx);
 	an_packer_init(&pk, &buf);
@@ -269,14 +267,7 @@ decode_hand(AnContext *ctx, const HandEcod *h, int dim, void **state)
 	an_pack_key_int(&pk, "knots", h->knots);
 	an_pack_key_floats(&pk, "values", h->values, h->n_values);
 	an_pack_key_reals(&pk, "skewness", h->skewness, h->n_skewness);
-	msgpack_unpacked_init(&msg);
-	if (msgpack_unpack_next(&msg, buf.data, buf.len, &off) != MSGPACK_UNPACK_SUCCESS)
-		st = AN_ERR_CORRUPT;
-	else
-		st = ecod()->decode(ctx, &msg.data, dim, state);
-	msgpack_unpacked_destroy(&msg);
-	an_free(ctx, buf.data);
-	return st;
+	return fixture_decode_packed(ctx, ecod(), &buf, dim, state);
 }
 
 static void

@@ -21,6 +21,7 @@
 
 #include "anomaly/method.h"
 #include "anomaly/rng.h"
+#include "fixture.h"
 #include "unit.h"
 
 /* ---- helpers ---- */
@@ -112,9 +113,6 @@ decode_hand(AnContext *ctx, const HandForest *h, int dim, void **state)
 {
 	AnBuffer	buf;
 	AnPacker	pk;
-	msgpack_unpacked msg;
-	size_t		off = 0;
-	AnStatus	st;
 
 	an_buffer_init(&buf, ctx);
 	an_packer_init(&pk, &buf);
@@ -137,14 +135,7 @@ decode_hand(AnContext *ctx, const HandForest *h, int dim, void **state)
 	pack_int32s(&pk, "feature", h->feature, h->total);
 	an_pack_key_floats(&pk, "threshold", h->threshold, h->total);
 	pack_int32s(&pk, "child_or_size", h->child_or_size, h->total);
-	msgpack_unpacked_init(&msg);
-	if (msgpack_unpack_next(&msg, buf.data, buf.len, &off) != MSGPACK_UNPACK_SUCCESS)
-		st = AN_ERR_CORRUPT;
-	else
-		st = iforest()->decode(ctx, &msg.data, dim, state);
-	msgpack_unpacked_destroy(&msg);
-	an_free(ctx, buf.data);
-	return st;
+	return fixture_decode_packed(ctx, iforest(), &buf, dim, state);
 }
 
 /*
