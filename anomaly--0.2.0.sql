@@ -145,10 +145,42 @@ COMMENT ON FUNCTION anomaly.anomaly_retrain(text, jsonb) IS
 
 ---- Scoring -----------------------------------------------------------------
 
+-- The planner rewrites a record-form call on a table's whole row into the column form,
+-- with just the model's columns (score_support.c): forming the row as a composite and
+-- deforming it again costs more than scoring it.
+CREATE FUNCTION anomaly.anomaly_score_support(internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'anomaly_score_support'
+LANGUAGE C STRICT;
+COMMENT ON FUNCTION anomaly.anomaly_score_support(internal) IS
+    'planner support: anomaly_score(m, t) on a table''s whole row becomes a call on the model''s columns';
+
+CREATE FUNCTION anomaly.anomaly_score_columns(model text, columns text[], VARIADIC "any")
+RETURNS float8
+AS 'MODULE_PATHNAME', 'anomaly_score_columns'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION anomaly.anomaly_score_columns(text, text[], "any") IS
+    'anomaly score of the columns given, named by columns; what the planner makes of anomaly_score(model, row)';
+
+CREATE FUNCTION anomaly.anomaly_is_anomaly_columns(model text, columns text[], VARIADIC "any")
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'anomaly_is_anomaly_columns'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION anomaly.anomaly_is_anomaly_columns(text, text[], "any") IS
+    'anomaly_is_anomaly of the columns given, named by columns; what the planner makes of anomaly_is_anomaly(model, row)';
+
+CREATE FUNCTION anomaly.anomaly_percentile_columns(model text, columns text[], VARIADIC "any")
+RETURNS float8
+AS 'MODULE_PATHNAME', 'anomaly_percentile_columns'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION anomaly.anomaly_percentile_columns(text, text[], "any") IS
+    'anomaly_percentile of the columns given, named by columns; what the planner makes of anomaly_percentile(model, row)';
+
 CREATE FUNCTION anomaly.anomaly_score(model text, "row" record)
 RETURNS float8
 AS 'MODULE_PATHNAME', 'anomaly_score_row'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
+LANGUAGE C STABLE STRICT PARALLEL SAFE
+SUPPORT anomaly.anomaly_score_support;
 COMMENT ON FUNCTION anomaly.anomaly_score(text, record) IS
     'anomaly score of a row, columns matched by name; higher is more anomalous';
 
@@ -162,7 +194,8 @@ COMMENT ON FUNCTION anomaly.anomaly_score(text, float8[]) IS
 CREATE FUNCTION anomaly.anomaly_is_anomaly(model text, "row" record)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'anomaly_is_anomaly_row'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
+LANGUAGE C STABLE STRICT PARALLEL SAFE
+SUPPORT anomaly.anomaly_score_support;
 COMMENT ON FUNCTION anomaly.anomaly_is_anomaly(text, record) IS
     'true when the row''s score is above the deployed version''s threshold';
 
@@ -250,7 +283,8 @@ COMMENT ON FUNCTION anomaly.anomaly_explain(text, record) IS
 CREATE FUNCTION anomaly.anomaly_percentile(model text, "row" record)
 RETURNS float8
 AS 'MODULE_PATHNAME', 'anomaly_percentile_row'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
+LANGUAGE C STABLE STRICT PARALLEL SAFE
+SUPPORT anomaly.anomaly_score_support;
 COMMENT ON FUNCTION anomaly.anomaly_percentile(text, record) IS
     'the fraction of the training rows'' scores below the row''s score';
 

@@ -31,6 +31,9 @@ typedef enum AnActivation
 	AN_ACT_TANH
 } AnActivation;
 
+/* the slope of AN_ACT_LEAKY_RELU below zero */
+#define AN_LEAKY_SLOPE 0.01f
+
 extern const char *an_activation_name(AnActivation act);
 extern bool an_activation_parse(const char *name, AnActivation *act);
 extern void an_activation_forward(AnActivation act, float *x, size_t n);
@@ -91,6 +94,8 @@ extern void an_dense_backward(AnDense *layer, const float *x, int n,
 
 #define AN_MAX_LAYERS 20
 
+struct AnRowNet;
+
 typedef struct AnMlp
 {
 	int			n_layers;
@@ -107,6 +112,9 @@ typedef struct AnMlp
 	float	   *outs[AN_MAX_LAYERS];	/* post-activation output of each layer
 										 * (inference-only: two shared buffers) */
 	float	   *delta[2];				/* ping-pong back-propagation buffers */
+
+	/* inference-only: weights laid out for one row (rowkernel.c), or NULL */
+	struct AnRowNet *rownet;
 } AnMlp;
 
 /*
@@ -123,6 +131,13 @@ extern void an_mlp_free(AnContext *ctx, AnMlp *mlp);
 extern void an_mlp_init(AnMlp *mlp, AnRng *rng);
 extern int	an_mlp_out_dim(const AnMlp *mlp);
 
+/*
+ * Lay an inference-only network's weights out for one-row forward passes
+ * (rowkernel.c), once its weights are final: a decoded model's.  Leaves
+ * mlp->rownet NULL when the copy is not worth its memory.
+ */
+extern AnStatus an_mlp_pack_rows(AnContext *ctx, AnMlp *mlp);
+
 /* forward n <= max_batch rows; returns the output (owned by the MLP) */
 extern const float *an_mlp_forward(AnMlp *mlp, const float *x, int n);
 
@@ -134,6 +149,36 @@ extern const float *an_mlp_forward(AnMlp *mlp, const float *x, int n);
 extern void an_mlp_backward(AnMlp *mlp, const float *x, int n,
 							const float *dout, float *dx);
 extern void an_mlp_params(AnMlp *mlp, AnParamList *list);
+
+/* ---- one-row inference kernel (rowkernel.c) ---- */
+
+typedef struct AnRowLayer
+{
+	int			in;
+	int			out;
+	int			outp;			/* out rounded up to a whole vector */
+	float	   *wt;				/* in x outp: W transposed, zero padded */
+	float	   *b;				/* outp, zero padded (zero without bias) */
+	AnActivation act;
+} AnRowLayer;
+
+typedef struct AnRowNet
+{
+	int			n_layers;
+	AnRowLayer	layers[AN_MAX_LAYERS];
+	float	   *buf[2];			/* one row of the widest layer, in turn */
+	float	   *block;			/* the one allocation holding all of the above */
+} AnRowNet;
+
+/*
+ * A copy of mlp's weights laid out for one row; *net is left NULL (with
+ * AN_OK) when the network is too large for the copy to pay.
+ */
+extern AnStatus an_rownet_create(AnContext *ctx, const AnMlp *mlp, AnRowNet **net);
+extern void an_rownet_free(AnContext *ctx, AnRowNet *net);
+
+/* one row x through the network; the output is owned by net */
+extern const float *an_rownet_forward(AnRowNet *net, const float *x);
 
 /* ---- losses (loss.c) ---- */
 

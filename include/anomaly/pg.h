@@ -203,6 +203,7 @@ typedef struct AnomalyCatalogWrite
 } AnomalyCatalogWrite;
 
 extern void anomaly_catalog_write_begin(AnomalyCatalogWrite *w);
+/* also invalidates, at commit, the plans made for the previous versions */
 extern void anomaly_catalog_write_end(AnomalyCatalogWrite *w);
 
 /* run a catalog statement with text/int4/float8 arguments, inside SPI */
@@ -288,6 +289,17 @@ typedef struct AnomalyCachedModel
 extern AnomalyCachedModel *anomaly_cache_get(const char *ref, AnomalyPrivilege need);
 
 /* ---- scoring (score.c) ---- */
+
+/* can a column of type class cls feed a feature of kind kind? */
+extern bool anomaly_feature_accepts(AnFeatureKind kind, AnomalyTypeClass cls);
+
+/* ---- planner support of the scoring functions (score_support.c) ---- */
+
+/*
+ * At commit, make the plans whose scoring calls were rewritten for a model
+ * version be made again: for catalog writes.
+ */
+extern void anomaly_score_plans_invalidate(void);
 
 /*
  * Score a heap tuple of descriptor desc with model ref, keeping per-query

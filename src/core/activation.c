@@ -16,8 +16,8 @@
 #include <string.h>
 
 #include "anomaly/nn.h"
+#include "anomaly/simd.h"
 
-#define LEAKY_SLOPE 0.01f
 
 static const char *const activation_names[] = {
 	[AN_ACT_IDENTITY] = "identity",
@@ -59,7 +59,7 @@ an_activation_forward(AnActivation act, float *x, size_t n)
 			break;
 		case AN_ACT_LEAKY_RELU:
 			for (size_t i = 0; i < n; i++)
-				x[i] = x[i] > 0.0f ? x[i] : LEAKY_SLOPE * x[i];
+				x[i] = x[i] > 0.0f ? x[i] : AN_LEAKY_SLOPE * x[i];
 			break;
 		case AN_ACT_SIGMOID:
 			for (size_t i = 0; i < n; i++)
@@ -72,6 +72,29 @@ an_activation_forward(AnActivation act, float *x, size_t n)
 	}
 }
 
+/*
+ * delta *= (y > 0 ? 1 : slope), as a select on whole vectors rather than a
+ * branch per element: the sign of a ReLU's output is a coin toss that the
+ * branch predictor loses, and GCC does not vectorize the branch at -O2 (it
+ * took half as long as the training's sgemms).  slope 0 gives +0.0, as
+ * the scalar form does.
+ */
+static inline void
+relu_backward(float slope, const float *y, float *delta, size_t n)
+{
+	size_t		i = 0;
+
+	for (; i + AN_LANES <= n; i += AN_LANES)
+	{
+		an_v16		d = an_v16_load(delta + i);
+
+		an_v16_store(delta + i, an_v16_select(an_v16_load(y + i) > (an_v16) {0}, d,
+											  slope == 0.0f ? (an_v16) {0} : d * slope));
+	}
+	for (; i < n; i++)
+		delta[i] = y[i] > 0.0f ? delta[i] : (slope == 0.0f ? 0.0f : delta[i] * slope);
+}
+
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void
 an_activation_backward(AnActivation act, const float *y, float *delta, size_t n)
@@ -81,14 +104,8 @@ an_activation_backward(AnActivation act, const float *y, float *delta, size_t n)
 		case AN_ACT_IDENTITY:
 			break;
 		case AN_ACT_RELU:
-			for (size_t i = 0; i < n; i++)
-				if (!(y[i] > 0.0f))
-					delta[i] = 0.0f;
-			break;
 		case AN_ACT_LEAKY_RELU:
-			for (size_t i = 0; i < n; i++)
-				if (!(y[i] > 0.0f))
-					delta[i] *= LEAKY_SLOPE;
+			relu_backward(act == AN_ACT_LEAKY_RELU ? AN_LEAKY_SLOPE : 0.0f, y, delta, n);
 			break;
 		case AN_ACT_SIGMOID:
 			for (size_t i = 0; i < n; i++)

@@ -534,5 +534,8 @@ an_get_mlp(AnContext *ctx, const AnObject *map, const char *key, int in_dim,
 			return st;
 		}
 	}
-	return AN_OK;
+	/* an inference network scores one row at a time (rowkernel.c) */
+	if (!trainable && (st = an_mlp_pack_rows(ctx, mlp)) != AN_OK)
+		an_mlp_free(ctx, mlp);
+	return st;
 }

@@ -145,6 +145,18 @@ an_mlp_free(AnContext *ctx, AnMlp *mlp)
 		an_free(ctx, mlp->delta[i]);
 		mlp->delta[i] = NULL;
 	}
+	an_rownet_free(ctx, mlp->rownet);
+	mlp->rownet = NULL;
+}
+
+AnStatus
+an_mlp_pack_rows(AnContext *ctx, AnMlp *mlp)
+{
+	an_rownet_free(ctx, mlp->rownet);
+	mlp->rownet = NULL;
+	if (mlp->trainable)
+		return AN_OK;			/* its weights change at every step */
+	return an_rownet_create(ctx, mlp, &mlp->rownet);
 }
 
 void
@@ -207,6 +219,16 @@ const float *
 an_mlp_forward(AnMlp *mlp, const float *x, int n)
 {
 	const float *in = x;
+
+	/* one row of a decoded model: the fused kernel, no BLAS call */
+	if (n == 1 && mlp->rownet)
+	{
+		int			last = mlp->n_layers - 1;
+
+		memcpy(mlp->outs[last], an_rownet_forward(mlp->rownet, x),
+			   mlp->dims[last + 1] * sizeof(float));
+		return mlp->outs[last];
+	}
 
 	for (int l = 0; l < mlp->n_layers; l++)
 	{

@@ -474,6 +474,7 @@ anomaly_catalog_write_end(AnomalyCatalogWrite *w)
 {
 	AtEOXact_GUC(false, w->nestlevel);
 	SetUserIdAndSecContext(w->save_userid, w->save_sec_context);
+	anomaly_score_plans_invalidate();
 }
 
 /* delete the oldest undeployed versions beyond anomaly.keep_versions */

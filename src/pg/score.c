@@ -11,6 +11,15 @@
  * ignored, a missing one is an error naming it.  The trigger (trigger.c)
  * scores heap tuples through the same state.
  *
+ * The planner rewrites a call on a table's whole row into a call on just
+ * the model's columns (score_support.c), which saves forming the row as a
+ * composite and deforming it again.  The column form receives the column
+ * names the plan was made with and maps the model's features to them by
+ * name once per query (and per model version), so a model retrained with
+ * other features or another column order never scores the wrong columns:
+ * a feature the plan does not pass is an error, and the catalog write that
+ * made the new version invalidated the plan for the next run.
+ *
  * anomaly_is_anomaly compares with the threshold of the catalog row, which
  * the cache keeps with the model: the document's threshold is only the
  * value that row started with.  anomaly_percentile places a score among
@@ -42,6 +51,9 @@ PG_FUNCTION_INFO_V1(anomaly_score_array);
 PG_FUNCTION_INFO_V1(anomaly_is_anomaly_row);
 PG_FUNCTION_INFO_V1(anomaly_percentile_row);
 PG_FUNCTION_INFO_V1(anomaly_percentile_array);
+PG_FUNCTION_INFO_V1(anomaly_score_columns);
+PG_FUNCTION_INFO_V1(anomaly_is_anomaly_columns);
+PG_FUNCTION_INFO_V1(anomaly_percentile_columns);
 
 typedef struct ScoreState
 {
@@ -50,7 +62,10 @@ typedef struct ScoreState
 	double	   *raw;			/* one encoded row */
 	int			raw_size;
 
-	/* row type -> features, valid for (row type, model generation) */
+	/*
+	 * row type -> features, valid for (row type, model generation); in the
+	 * column form (desc NULL) attno is the argument of each feature
+	 */
 	Oid			row_type;
 	int32		row_typmod;
 	uint64		map_generation;
@@ -74,6 +89,13 @@ typedef struct ScoreCallSite
 	int			n;
 	int			next_victim;
 	ScoreState	states[MAX_MODELS_PER_CALL];
+
+	/*
+	 * The model name when the call passes it as a constant (the usual
+	 * case), read once rather than copied out of its text for every row.
+	 */
+	bool		name_known;
+	char		const_name[ANOMALY_REF_MAXLEN];
 } ScoreCallSite;
 
 /* the state of model name at a call site whose state is in *sitep */
@@ -122,6 +144,35 @@ score_state(FunctionCallInfo fcinfo, const char *name)
 	return site_state(fcinfo->flinfo->fn_mcxt, &fcinfo->flinfo->fn_extra, name);
 }
 
+/*
+ * The state of the model named by the call's first argument.  A constant
+ * name is read once per call site; any other is read per call.
+ */
+static ScoreState *
+call_state(FunctionCallInfo fcinfo)
+{
+	ScoreCallSite *site = fcinfo->flinfo->fn_extra;
+	text	   *t;
+	char	   *name;
+
+	if (site && site->name_known)
+		return score_state(fcinfo, site->const_name);
+	t = PG_GETARG_TEXT_PP(0);
+	name = text_to_cstring(t);
+	if (get_fn_expr_arg_stable(fcinfo->flinfo, 0) &&
+		VARSIZE_ANY_EXHDR(t) < ANOMALY_REF_MAXLEN)
+	{
+		ScoreState *state = score_state(fcinfo, name);
+
+		/* only once the model was found: an error leaves the site as it was */
+		site = fcinfo->flinfo->fn_extra;
+		strlcpy(site->const_name, name, sizeof(site->const_name));
+		site->name_known = true;
+		return state;
+	}
+	return score_state(fcinfo, name);
+}
+
 static const char *
 class_description(AnFeatureKind kind)
 {
@@ -137,8 +188,8 @@ class_description(AnFeatureKind kind)
 	return "text or an enum";
 }
 
-static bool
-compatible(AnFeatureKind kind, AnomalyTypeClass cls)
+bool
+anomaly_feature_accepts(AnFeatureKind kind, AnomalyTypeClass cls)
 {
 	switch (kind)
 	{
@@ -203,7 +254,7 @@ build_row_map(MemoryContext mcxt, ScoreState *state, TupleDesc source_desc,
 					 errmsg("column \"%s\" of model \"%s\" is missing from the row",
 							f->name, state->name),
 					 errhint("Pass a row with every feature column, by name (for example the table's row).")));
-		if (!compatible(f->kind, anomaly_type_class(TupleDescAttr(desc, found)->atttypid)))
+		if (!anomaly_feature_accepts(f->kind, anomaly_type_class(TupleDescAttr(desc, found)->atttypid)))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("column \"%s\" has type %s, but model \"%s\" expects %s",
@@ -225,33 +276,52 @@ row_map_valid(const ScoreState *state, Oid row_type, int32 row_typmod)
 		state->map_generation == state->cached->generation;
 }
 
+/*
+ * Encode one feature's value (of base type typid) into raw, which the
+ * caller zeroed: a NULL number takes the training mean, a NULL category
+ * the "other" slot.
+ */
+static inline void
+encode_value(const AnFeature *f, double *raw, Datum value, bool isnull, Oid typid)
+{
+	double		x;
+
+	if (f->kind != AN_FEATURE_CATEGORICAL)
+	{
+		/* float8, the usual feature type, inline; the rest and errors out of line */
+		if (isnull)
+			x = f->fill;
+		else if (typid == FLOAT8OID && isfinite(x = DatumGetFloat8(value)))
+			;
+		else
+			x = anomaly_checked_double(value, typid, f->name);
+		raw[f->offset] = x;
+	}
+	else
+	{
+		int			slot = f->n_categories;
+
+		if (!isnull)
+			slot = an_feature_category_slot(f, anomaly_datum_to_category(value, typid));
+		raw[f->offset + slot] = 1.0;
+	}
+}
+
 /* the encoded (unscaled) feature vector of a tuple of state->desc, into state->raw */
 static void
 encode_tuple(ScoreState *state, HeapTuple tuple)
 {
 	const AnFeatureSpec *spec = &state->cached->model.spec;
-	double	   *raw = state->raw;
 
 	heap_deform_tuple(tuple, state->desc, state->values, state->nulls);
 
-	memset(raw, 0, sizeof(double) * spec->dim);
+	memset(state->raw, 0, sizeof(double) * spec->dim);
 	for (int i = 0; i < spec->n_features; i++)
 	{
-		const AnFeature *f = &spec->features[i];
 		int			a = state->attno[i];
-		Oid			typid = state->basetype[i];
 
-		if (f->kind != AN_FEATURE_CATEGORICAL)
-			raw[f->offset] = state->nulls[a] ? f->fill
-				: anomaly_checked_double(state->values[a], typid, f->name);
-		else
-		{
-			int			slot = f->n_categories;
-
-			if (!state->nulls[a])
-				slot = an_feature_category_slot(f, anomaly_datum_to_category(state->values[a], typid));
-			raw[f->offset + slot] = 1.0;
-		}
+		encode_value(&spec->features[i], state->raw, state->values[a], state->nulls[a],
+					 state->basetype[i]);
 	}
 }
 
@@ -314,9 +384,8 @@ anomaly_encode_record(FunctionCallInfo fcinfo, const char *ref, HeapTupleHeader 
 static double
 score_row(FunctionCallInfo fcinfo, ScoreState **out)
 {
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	HeapTupleHeader rec = PG_GETARG_HEAPTUPLEHEADER(1);
-	ScoreState *state = score_state(fcinfo, name);
+	ScoreState *state = call_state(fcinfo);
 	double		score;
 
 	encode_row(fcinfo, state, rec);
@@ -410,5 +479,155 @@ anomaly_percentile_array(PG_FUNCTION_ARGS)
 	ScoreState *state;
 	double		score = score_array(fcinfo, &state);
 
+	PG_RETURN_FLOAT8(an_model_percentile(&state->cached->model, score));
+}
+
+/*---- the column form, which the planner substitutes (score_support.c) ----*/
+
+/* the first argument of the column form that is a column */
+#define FIRST_COLUMN_ARG 2
+
+/*
+ * Map the model's features to the call's columns, by the names in the
+ * text[] second argument.  Every feature must be among them, with a
+ * compatible type: the plan passed the columns of the model it was made
+ * for, and a model since retrained with other features must not score
+ * whatever columns happen to sit at the same places.
+ */
+static void
+build_column_map(FunctionCallInfo fcinfo, ScoreState *state)
+{
+	const AnFeatureSpec *spec = &state->cached->model.spec;
+	MemoryContext mcxt = fcinfo->flinfo->fn_mcxt;
+	int			n_columns = PG_NARGS() - FIRST_COLUMN_ARG;
+	ArrayType  *names;
+	Datum	   *elems;
+	bool	   *elem_nulls;
+	int			n_names;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("column names must not be NULL")));
+	names = PG_GETARG_ARRAYTYPE_P(1);
+	if (ARR_NDIM(names) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("column names must be a one-dimensional array")));
+	deconstruct_array(names, TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &elem_nulls, &n_names);
+	if (n_names != n_columns)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%d column names for %d columns", n_names, n_columns)));
+
+	if (state->attno)
+	{
+		pfree(state->attno);
+		pfree(state->basetype);
+	}
+	state->attno = MemoryContextAlloc(mcxt, sizeof(int) * spec->n_features);
+	state->basetype = MemoryContextAlloc(mcxt, sizeof(Oid) * spec->n_features);
+	state->map_generation = 0;
+
+	for (int i = 0; i < spec->n_features; i++)
+	{
+		const AnFeature *f = &spec->features[i];
+		int			found = -1;
+		Oid			argtype;
+
+		for (int j = 0; j < n_names && found < 0; j++)
+		{
+			text	   *t = DatumGetTextPP(elems[j]);
+
+			if (!elem_nulls[j] && VARSIZE_ANY_EXHDR(t) == strlen(f->name) &&
+				memcmp(VARDATA_ANY(t), f->name, VARSIZE_ANY_EXHDR(t)) == 0)
+				found = j;
+		}
+		if (found < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of model \"%s\" is not among the columns passed",
+							f->name, state->name),
+					 errdetail("A query is planned with the columns of the model version deployed then; another version is deployed now."),
+					 errhint("Run the query again: it is planned anew for the deployed version.")));
+		argtype = get_fn_expr_argtype(fcinfo->flinfo, FIRST_COLUMN_ARG + found);
+		if (!OidIsValid(argtype))
+			elog(ERROR, "could not determine the type of column \"%s\"", f->name);
+		if (!anomaly_feature_accepts(f->kind, anomaly_type_class(argtype)))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" has type %s, but model \"%s\" expects %s",
+							f->name, format_type_be(argtype),
+							state->name, class_description(f->kind))));
+		state->attno[i] = FIRST_COLUMN_ARG + found;
+		state->basetype[i] = getBaseType(argtype);
+	}
+	if (state->desc)
+	{
+		FreeTupleDesc(state->desc);
+		state->desc = NULL;
+	}
+	state->row_type = InvalidOid;
+	state->map_generation = state->cached->generation;
+}
+
+static double
+score_columns(FunctionCallInfo fcinfo, ScoreState **out)
+{
+	ScoreState *state = call_state(fcinfo);
+	const AnFeatureSpec *spec = &state->cached->model.spec;
+	double		score;
+
+	/* names that are not a constant may differ from call to call */
+	if (state->attno == NULL || state->desc != NULL ||
+		state->map_generation != state->cached->generation ||
+		!get_fn_expr_arg_stable(fcinfo->flinfo, 1))
+		build_column_map(fcinfo, state);
+
+	memset(state->raw, 0, sizeof(double) * spec->dim);
+	for (int i = 0; i < spec->n_features; i++)
+	{
+		int			a = state->attno[i];
+
+		encode_value(&spec->features[i], state->raw, fcinfo->args[a].value,
+					 fcinfo->args[a].isnull, state->basetype[i]);
+	}
+	an_model_score_raw(&state->cached->model, state->raw, 1, &score);
+	*out = state;
+	return score;
+}
+
+Datum
+anomaly_score_columns(PG_FUNCTION_ARGS)
+{
+	ScoreState *state;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(score_columns(fcinfo, &state));
+}
+
+Datum
+anomaly_is_anomaly_columns(PG_FUNCTION_ARGS)
+{
+	ScoreState *state;
+	double		score;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	score = score_columns(fcinfo, &state);
+	PG_RETURN_BOOL(score > state->cached->threshold);
+}
+
+Datum
+anomaly_percentile_columns(PG_FUNCTION_ARGS)
+{
+	ScoreState *state;
+	double		score;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	score = score_columns(fcinfo, &state);
 	PG_RETURN_FLOAT8(an_model_percentile(&state->cached->model, score));
 }

@@ -18,27 +18,17 @@
 # the epoch loop's seconds, at epoch granularity).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/bench_lib.sh"
+need_reference
 rows=${1:-100000}
 method=${2:-autoencoder}
-gen=${ANOMALY_REFERENCE_DIR:-$here/../../../shared/bench/reference}/gen_data.py
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"
 
-if [ ! -f "$gen" ]; then
-	echo "skipped: $gen not found (needs ../shared/bench/reference)" >&2
-	exit 77
-fi
-/usr/bin/python3 "$gen" -n "$rows" --out "$work/tx" >/dev/null 2>&1
-cols=$(head -1 "$work/tx.csv" | tr ',' '\n' | grep -v '^label$' | sed 's/$/ float8/' | paste -sd, -)
-sumexpr=$(head -1 "$work/tx.csv" | tr ',' '\n' | grep -v '^label$' | paste -sd+ -)
-
-psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
-psql_q -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS bench_tx" \
-	-c "CREATE TABLE bench_tx ($cols, label int)" \
-	-c "\\copy bench_tx FROM '$work/tx.csv' WITH (FORMAT csv, HEADER true)" \
-	-c "VACUUM ANALYZE bench_tx" \
-	-c "SELECT anomaly.anomaly_drop_model('bench_tx', if_exists => true)"
+load_transactions "$rows" bench_tx "$work"
+sumexpr=$tx_sum
+psql_q -c "SET client_min_messages = warning" -c "SELECT anomaly.anomaly_drop_model('bench_tx', if_exists => true)" >/dev/null
 
 # training: NOTICEs carry the epoch loop's rows/s; maintenance_work_mem
 # large enough to train on every row rather than a sample
@@ -67,21 +57,12 @@ to_loss=$(awk -v target="${torch_loss:-nan}" -v l="$losses" -v t="$elapsed" 'BEG
 epoch_rate=$(grep -o '[0-9]* rows/s' "$work/train.err" | awk '{print $1}' | sort -n | tail -1)
 e2e_rate=$(awk -v n="$rows" -v s="$train_s" 'BEGIN {printf "%d", n * 5 / s}')
 
-timed() {	# best of 3 wall times in seconds of a query
-	local best=
-	for _ in 1 2 3; do
-		local t
-		t=$(psql_q -At -c '\timing on' -c "$1" 2>&1 | grep -o 'Time: [0-9.]*' | awk '{print $2 / 1000}')
-		best=$(awk -v a="$t" -v b="${best:-$t}" 'BEGIN {print (a < b ? a : b)}')
-	done
-	echo "$best"
-}
-serial="SET max_parallel_workers_per_gather = 0; SELECT sum(anomaly.anomaly_score('bench_tx', t)) FROM bench_tx t"
-parallel="SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET min_parallel_table_scan_size = 0; SELECT sum(anomaly.anomaly_score('bench_tx', t)) FROM bench_tx t"
-lower="SET max_parallel_workers_per_gather = 0; SELECT sum($sumexpr) FROM bench_tx"
-t_serial=$(timed "$serial")
-t_parallel=$(timed "$parallel")
-t_lower=$(timed "$lower")
+serial=("SET max_parallel_workers_per_gather = 0" "SELECT sum(anomaly.anomaly_score('bench_tx', t)) FROM bench_tx t")
+parallel=("SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET min_parallel_table_scan_size = 0" "SELECT sum(anomaly.anomaly_score('bench_tx', t)) FROM bench_tx t")
+lower=("SET max_parallel_workers_per_gather = 0" "SELECT sum($sumexpr) FROM bench_tx")
+t_serial=$(timed "${serial[@]}")
+t_parallel=$(timed "${parallel[@]}")
+t_lower=$(timed "${lower[@]}")
 
 quality=$(psql_q -At -F ' ' <<'SQL'
 WITH s AS (SELECT label, anomaly.anomaly_score('bench_tx', t) AS score FROM bench_tx t),
@@ -96,14 +77,13 @@ SQL
 )
 psql_q -c "SET client_min_messages = warning" -c "SELECT anomaly.anomaly_drop_model('bench_tx')" -c "DROP TABLE bench_tx" >/dev/null
 
-rate() { awk -v n="$rows" -v s="$1" 'BEGIN {printf "%d", n / s}'; }
 echo "method                              $method"
 echo "rows                                $rows (d = 30)"
 echo "train, epoch loop (rows x epochs/s)  $epoch_rate"
 echo "train, end to end (rows x epochs/s)  $e2e_rate  ($train_s s for 5 epochs incl. reading the table)"
-echo "score, serial (rows/s)               $(rate "$t_serial")  ($t_serial s)"
-echo "score, 2 workers (rows/s)            $(rate "$t_parallel")  ($t_parallel s)"
-echo "sum(f0+..+f29), serial (rows/s)      $(rate "$t_lower")  ($t_lower s)"
+echo "score, serial (rows/s)               $(rate "$rows" "$t_serial")  ($t_serial s)"
+echo "score, 2 workers (rows/s)            $(rate "$rows" "$t_parallel")  ($t_parallel s)"
+echo "sum(f0+..+f29), serial (rows/s)      $(rate "$rows" "$t_lower")  ($t_lower s)"
 echo "score time / plain scan time         $(awk -v a="$t_serial" -v b="$t_lower" 'BEGIN {printf "%.2f", a / b}')"
 echo "AUROC AUPRC                          $quality"
 echo "training loss per epoch              $losses"

@@ -8,6 +8,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <math.h>
 #include <stdlib.h>
 
 #include "fixture.h"
@@ -376,4 +377,23 @@ fixture_count_flagged(AnModel *model, int n, int *outliers_flagged, int *normal_
 	free(normal);
 	free(s_out);
 	free(s_norm);
+}
+
+double
+fixture_activation(AnActivation act, double x)
+{
+	switch (act)
+	{
+		case AN_ACT_IDENTITY:
+			return x;
+		case AN_ACT_RELU:
+			return x > 0 ? x : 0;
+		case AN_ACT_LEAKY_RELU:
+			return x > 0 ? x : 0.01 * x;
+		case AN_ACT_SIGMOID:
+			return 1.0 / (1.0 + exp(-x));
+		case AN_ACT_TANH:
+			return tanh(x);
+	}
+	return NAN;
 }

@@ -110,4 +110,7 @@ typedef struct FixtureModel
 
 extern FixtureModel *fixture_trained(void);
 
+/* an activation in double precision, for the reference networks of the tests */
+extern double fixture_activation(AnActivation act, double x);
+
 #endif							/* ANOMALY_FIXTURE_H */

@@ -109,20 +109,6 @@ typedef struct RefSvdd
 	bool		soft;
 } RefSvdd;
 
-static double
-ref_act(AnActivation act, double z)
-{
-	switch (act)
-	{
-		case AN_ACT_RELU:
-			return z > 0 ? z : 0;
-		case AN_ACT_LEAKY_RELU:
-			return z > 0 ? z : 0.01 * z;
-		default:
-			return z;
-	}
-}
-
 /* encoder output of one row into out (latent) */
 static void
 ref_forward(const RefSvdd *ref, const double *x, double *out, uint64_t *h)
@@ -146,7 +132,7 @@ ref_forward(const RefSvdd *ref, const double *x, double *out, uint64_t *h)
 				z += ref->w[l][(size_t) o * di + i] * in[i];
 			if (kinked && h)
 				*h = (*h ^ (uint64_t) (z > 0)) * UINT64_C(1099511628211);
-			cur[o] = ref_act(ref->acts[l], z);
+			cur[o] = fixture_activation(ref->acts[l], z);
 		}
 		in = cur;
 		cur = cur == a ? b : a;

@@ -25,6 +25,7 @@
 
 #include "anomaly/moments.h"
 #include "anomaly/nn.h"
+#include "fixture.h"
 #include "unit.h"
 
 #define FLOAT_EPS	1e-3
@@ -131,25 +132,6 @@ UNIT_TEST(gradcheck_dense_no_bias)
 
 /* ---- activations ---- */
 
-static double
-ref_activation(AnActivation act, double x)
-{
-	switch (act)
-	{
-		case AN_ACT_IDENTITY:
-			return x;
-		case AN_ACT_RELU:
-			return x > 0 ? x : 0;
-		case AN_ACT_LEAKY_RELU:
-			return x > 0 ? x : 0.01 * x;
-		case AN_ACT_SIGMOID:
-			return 1.0 / (1.0 + exp(-x));
-		case AN_ACT_TANH:
-			return tanh(x);
-	}
-	return NAN;
-}
-
 static float
 core_activation(AnActivation act, float x)
 {
@@ -193,8 +175,8 @@ UNIT_TEST(gradcheck_activations)
 
 		for (int i = 0; i < N; i++)
 		{
-			double		ref = up[i] * (ref_activation(act, x[i] + REF_EPS) -
-									   ref_activation(act, x[i] - REF_EPS)) / (2 * REF_EPS);
+			double		ref = up[i] * (fixture_activation(act, x[i] + REF_EPS) -
+									   fixture_activation(act, x[i] - REF_EPS)) / (2 * REF_EPS);
 			float		xf = (float) x[i],
 						xp = (float) (xf + FLOAT_EPS),
 						xm = (float) (xf - FLOAT_EPS);
@@ -295,7 +277,7 @@ ref_loss(RefNet *ref, const double *x, int n, const double *c, uint64_t *signs,
 					z += in[(size_t) r * di + i] * ref->w[l][(size_t) o * di + i];
 				if (kinked)
 					h = (h ^ (uint64_t) (z > 0)) * UINT64_C(1099511628211);
-				out[(size_t) r * dout + o] = ref_activation(ref->acts[l], z);
+				out[(size_t) r * dout + o] = fixture_activation(ref->acts[l], z);
 			}
 		in = out;
 		cur = 1 - cur;

@@ -330,7 +330,11 @@ check_layout(bool pretrain, int centers, size_t n)
 	codes = malloc(n * k * sizeof(float));
 	if (pretrain)
 	{
-		REQUIRE(an_get_mlp(&ctx, st, "encoder", FIX_DIM, false, 1, &enc) == AN_OK);
+		/*
+		 * trainable, as in training: a decoded (inference) network scores one
+		 * row through rowkernel.c, whose sums run in another order
+		 */
+		REQUIRE(an_get_mlp(&ctx, st, "encoder", FIX_DIM, true, 1, &enc) == AN_OK);
 		CHECK(enc.dims[0] == FIX_DIM && enc.dims[1] == 8 && enc.dims[2] == 3);
 		for (size_t i = 0; i < n; i++)
 			memcpy(codes + i * k, an_mlp_forward(&enc, x + i * FIX_DIM, 1), k * sizeof(float));

@@ -222,25 +222,6 @@ ref_load(RefMlp *r, const AnParamList *list, int *item, double **p, int *np)
 	}
 }
 
-static double
-ref_act(AnActivation act, double x)
-{
-	switch (act)
-	{
-		case AN_ACT_IDENTITY:
-			return x;
-		case AN_ACT_RELU:
-			return x > 0 ? x : 0;
-		case AN_ACT_LEAKY_RELU:
-			return x > 0 ? x : 0.01 * x;
-		case AN_ACT_SIGMOID:
-			return 1.0 / (1.0 + exp(-x));
-		case AN_ACT_TANH:
-			return tanh(x);
-	}
-	return NAN;
-}
-
 /* one row; *signs hashes the sign of every pre-activation before a ReLU */
 static void
 ref_forward(const RefMlp *r, const double *x, double *y, uint64_t *signs)
@@ -262,7 +243,7 @@ ref_forward(const RefMlp *r, const double *x, double *y, uint64_t *signs)
 				z += r->w[l][(size_t) o * di + i] * in[i];
 			if (r->acts[l] == AN_ACT_RELU)
 				*signs = (*signs ^ (uint64_t) (z > 0)) * UINT64_C(1099511628211);
-			out[o] = ref_act(r->acts[l], z);
+			out[o] = fixture_activation(r->acts[l], z);
 		}
 		in = out;
 	}
