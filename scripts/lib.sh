@@ -76,3 +76,49 @@ cluster_stop() {
 	fi
 	CLUSTER_DIR=
 }
+
+# ---- clusters of a test's own (test/sh/citus.sh, standby.sh, parallel bench) ----
+#
+# node_init DIR PORT [CONF]: a new cluster in DIR/data (as postgres), listening on the
+# Unix socket DIR only, with CONF appended to postgresql.conf.  node_start DIR,
+# node_stop DIR (fast, ignores a cluster that is not running).  DIR is owned by postgres.
+# Each cluster's socket directory is its own, so ports only need to differ per directory;
+# random_port picks one in 20000-60000.
+
+random_port() { echo $((20000 + RANDOM % 40000)); }
+
+node_dir() {	# a new directory for a node, owned by postgres
+	local d
+	d=$(mktemp -d "/tmp/anomaly-${1:-node}.XXXXXX")
+	chown postgres: "$d"
+	chmod 700 "$d"
+	echo "$d"
+}
+
+node_init() {
+	local dir=$1 port=$2 conf=${3:-}
+	(cd "$dir" && runuser -u postgres -- "$PG_BIN/initdb" -D "$dir/data" --auth=trust \
+		--no-sync -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1) \
+		|| { cat "$dir/initdb.log" >&2; return 1; }
+	cat >>"$dir/data/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$dir'
+port = $port
+fsync = off
+shared_buffers = 64MB
+$conf
+CONF
+}
+
+node_start() {
+	local dir=$1
+	(cd "$dir" && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
+		-w -t 60 start >/dev/null) || { tail -20 "$dir/server.log" >&2; return 1; }
+}
+
+node_stop() {
+	local dir=$1
+	[ -n "$dir" ] && [ -d "$dir/data" ] || return 0
+	(cd "$dir" && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop \
+		>/dev/null 2>&1) || true
+}

@@ -174,6 +174,28 @@ extern void anomaly_check_privilege(const char *name, const AnomalyCatalogEntry 
 extern bool anomaly_catalog_lookup(const AnomalyModelRef *ref, bool fetch_model,
 								   AnomalyCatalogEntry *entry);
 
+/* the owner of anomaly.model_versions: the role that installed the extension */
+extern Oid	anomaly_catalog_owner(void);
+
+/* ---- more than one server (distributed.c) ---- */
+
+/* the catalog tables replicated to Citus workers */
+#define ANOMALY_REPLICA_TABLES 3
+
+/*
+ * On a Citus worker that scores from the replicas of the coordinator's
+ * catalog: true, the qualified names of their local placements (versions,
+ * names, privileges) and the OID of the first; false elsewhere.  Inside SPI.
+ */
+extern bool anomaly_catalog_replica(char *relations[ANOMALY_REPLICA_TABLES],
+									Oid *versions_relid);
+
+/*
+ * Errors (read_only_sql_transaction, feature_not_supported) where models
+ * must not change: a standby, a read-only transaction, a Citus worker.
+ */
+extern void anomaly_check_catalog_writable(void);
+
 /* errors unless a model may be created under name (exists, not owned) */
 extern void anomaly_catalog_check_create(const char *name, bool replace,
 										 AnomalyCatalogApi api);

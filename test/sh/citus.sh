@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# test/sh/citus.sh: models on a Citus cluster (issue 11): a coordinator and two workers, each
+# a cluster of its own on a Unix socket, as the postgres OS user, stopped on exit.
+#
+# Distributes a table (4 shards), trains on the coordinator from it, scores in a query pushed
+# down to the shards and through the insert trigger of a distributed table, and checks every
+# score equals the same model's score of the same row in a plain table on the coordinator.
+# Then: a retrain, a deploy back and a drop on the coordinator are seen by the workers' next
+# query; privileges hold on the workers (no score privilege, no scoring; the replicas are
+# unreadable); a worker refuses to train; each worker scores a shard in a parallel plan
+# (Workers Launched: 2) with the serial result; pg_cron on the coordinator retrains the
+# model from the distributed table, and the workers score with the new version.
+# Skips (77) when Citus is not installed (scripts/test.sh installs it when it can).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. scripts/lib.sh
+
+libdir=$("$PG_BIN/pg_config" --pkglibdir)
+if [ ! -f "$libdir/citus.so" ] || [ ! -f "$("$PG_BIN/pg_config" --sharedir)/extension/citus.control" ]; then
+	echo "Citus is not installed (../shared/vendor/citus/install.sh builds it): skipping"
+	exit 77
+fi
+if [ ! -f "$libdir/pg_cron.so" ]; then
+	echo "pg_cron is not installed (postgresql-15-cron): skipping"
+	exit 77
+fi
+
+base=$(random_port)
+coord=$(node_dir citus-coord); w1=$(node_dir citus-w1); w2=$(node_dir citus-w2)
+cleanup() {
+	for d in "$coord" "$w1" "$w2"; do node_stop "$d"; rm -rf "$d"; done
+}
+trap cleanup EXIT
+
+common="max_prepared_transactions = 50
+max_worker_processes = 16
+max_parallel_workers = 8
+track_functions = 'all'"
+# pg_cron needs citus first in shared_preload_libraries
+node_init "$coord" "$base" "$common
+shared_preload_libraries = 'citus, pg_cron'
+cron.database_name = 'postgres'
+cron.use_background_workers = on"
+common="$common
+shared_preload_libraries = 'citus'"
+node_init "$w1" $((base + 1)) "$common"
+node_init "$w2" $((base + 2)) "$common"
+for d in "$coord" "$w1" "$w2"; do node_start "$d"; done
+
+qc() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -At -h "$coord" -p "$base" -U postgres -d postgres "$@"; }
+qw() { local n=$1; shift; local d=$w1; [ "$n" = 2 ] && d=$w2
+	psql -X -q -v ON_ERROR_STOP=1 -At -h "$d" -p $((base + n)) -U postgres -d postgres "$@"; }
+fail() { echo "FAIL: $*"; exit 1; }
+expect() {	# expect NAME EXPECTED ACTUAL
+	if [ "$2" = "$3" ]; then echo "ok: $1"; else fail "$1: expected '$2', got '$3'"; fi
+}
+
+# a shard of TABLE placed on worker N (Citus hides shards from pg_class)
+local_shard() {
+	qw "$1" -c "SELECT '$2_' || s.shardid FROM pg_dist_shard s JOIN pg_dist_placement p USING (shardid)
+	            WHERE s.logicalrelid = '$2'::regclass AND p.groupid = (SELECT groupid FROM pg_dist_local_group)
+	            ORDER BY 1 LIMIT 1"
+}
+
+for n in 1 2; do qw "$n" -c "CREATE EXTENSION citus"; done
+qc <<SQL
+SET client_min_messages = warning;
+CREATE EXTENSION citus;
+SELECT citus_set_coordinator_host('$coord', $base);
+SELECT 1 FROM citus_add_node('$w1', $((base + 1)));
+SELECT 1 FROM citus_add_node('$w2', $((base + 2)));
+CREATE EXTENSION anomaly;
+-- pg_cron runs on the coordinator only: not propagated to the workers
+SET citus.enable_ddl_propagation = off;
+CREATE EXTENSION pg_cron;
+SQL
+expect "workers" 2 "$(qc -c "SELECT count(*) FROM citus_get_active_worker_nodes()")"
+for n in 1 2; do
+	expect "anomaly on worker $n" 1 "$(qw "$n" -c "SELECT count(*) FROM pg_extension WHERE extname = 'anomaly'")"
+done
+
+# the same rows in a distributed table and in a plain one on the coordinator
+qc <<'SQL'
+SET client_min_messages = warning;
+SET citus.shard_count = 4;
+CREATE ROLE scorer LOGIN;
+CREATE TABLE tx (id bigint PRIMARY KEY, amount float8, hour int, online boolean, shop text);
+SELECT create_distributed_table('tx', 'id');
+INSERT INTO tx
+SELECT i, sin(i * 0.1) * 10 + (i % 7), i % 24, i % 3 = 0, (ARRAY['a', 'b', 'c'])[1 + i % 3]
+FROM generate_series(1, 20020) i;
+CREATE TABLE tx_plain AS SELECT * FROM tx;
+GRANT SELECT ON tx, tx_plain TO scorer;
+SQL
+expect "tx is distributed" "h" "$(qc -c "SELECT partmethod FROM pg_dist_partition WHERE logicalrelid = 'tx'::regclass")"
+
+# without the replicas, a worker does not know the model (the failure of issue 11)
+qc -c "SELECT version FROM anomaly.anomaly_create_model('m', 'tx', exclude => '{id}', options => '{\"seed\": 1, \"epochs\": 3}')" >/dev/null
+if qc -c "SELECT id FROM tx t ORDER BY anomaly.anomaly_score('m', t) DESC LIMIT 5" >/dev/null 2>"$coord/err"; then
+	fail "a worker scored before the catalog was distributed"
+fi
+grep -q 'model "m" does not exist' "$coord/err" || { cat "$coord/err"; fail "unexpected error"; }
+echo "ok: before anomaly_distribute_catalog the workers do not know the model"
+
+expect "distribute_catalog" 1 "$(qc -c "SELECT anomaly.anomaly_distribute_catalog()")"
+expect "replicas are reference tables" "nnn" "$(qc -c "SELECT string_agg(partmethod::text, '' ORDER BY 1) FROM pg_dist_partition WHERE logicalrelid::text LIKE 'anomaly.replica_%'")"
+
+# scores of the distributed table (pushed down) equal those of the plain table (coordinator)
+same_scores() {	# same_scores MODEL: 'true' when every row's score is the same
+	qc <<SQL
+CREATE TEMP TABLE d AS SELECT id, anomaly.anomaly_score('$1', t) AS s FROM tx t;
+CREATE TEMP TABLE p AS SELECT id, anomaly.anomaly_score('$1', t) AS s FROM tx_plain t;
+SELECT (count(*) = 20020 AND bool_and(d.s = p.s))::text FROM d JOIN p USING (id);
+DROP TABLE d, p;
+SQL
+}
+plan=$(qc -c "EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM tx t ORDER BY anomaly.anomaly_score('m', t) DESC LIMIT 5")
+echo "$plan" | grep -q "Task Count: 4" || { echo "$plan"; fail "not distributed over 4 shards"; }
+echo "$plan" | grep -q "Query: SELECT.*anomaly.anomaly_score('m'::text" || { echo "$plan"; fail "scoring is not pushed down"; }
+echo "ok: scoring is pushed down to the shards"
+expect "top 5 by score, distributed = plain" \
+	"$(qc -c "SELECT string_agg(id::text, ',') FROM (SELECT id FROM tx_plain t ORDER BY anomaly.anomaly_score('m', t) DESC, id LIMIT 5) x")" \
+	"$(qc -c "SELECT string_agg(id::text, ',') FROM (SELECT id FROM tx t ORDER BY anomaly.anomaly_score('m', t) DESC, id LIMIT 5) x")"
+expect "every score of version 1, distributed = plain" true "$(same_scores m)"
+expect "anomaly_is_anomaly pushed down" \
+	"$(qc -c "SELECT count(*) FROM tx_plain t WHERE anomaly.anomaly_is_anomaly('m', t)")" \
+	"$(qc -c "SELECT count(*) FROM tx t WHERE anomaly.anomaly_is_anomaly('m', t)")"
+for n in 1 2; do
+	calls=$(qw "$n" -c "SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions WHERE funcname = 'anomaly_score'")
+	[ "$calls" -gt 0 ] || fail "worker $n did not score"
+done
+echo "ok: both workers scored"
+
+# the insert trigger of a distributed table scores on the workers
+qc <<'SQL'
+SET client_min_messages = warning;
+SET citus.shard_count = 4;
+SET citus.enable_unsafe_triggers = on;
+CREATE TABLE tx_in (id bigint, amount float8, hour int, online boolean, shop text,
+                    score float8, flagged boolean);
+CREATE TRIGGER flag BEFORE INSERT ON tx_in
+    FOR EACH ROW EXECUTE FUNCTION anomaly.anomaly_flag_trigger('m', 'score', 'flagged');
+SELECT create_distributed_table('tx_in', 'id');
+INSERT INTO tx_in (id, amount, hour, online, shop) SELECT id, amount, hour, online, shop FROM tx_plain WHERE id <= 500;
+SQL
+expect "trigger scores = plain scores" "500 true" \
+	"$(qc -F ' ' -c "CREATE TEMP TABLE ti AS SELECT id, score, flagged FROM tx_in" \
+		-c "SELECT count(*), bool_and(i.score = anomaly.anomaly_score('m', p) AND i.flagged = anomaly.anomaly_is_anomaly('m', p))::text FROM ti i JOIN tx_plain p USING (id)")"
+
+# a retrain, a deploy back and a drop on the coordinator: the workers' next query
+v1_sum=$(qc -c "SELECT round(sum(anomaly.anomaly_score('m', t))::numeric, 6) FROM tx_plain t")
+expect "retrain" 2 "$(qc -c "SET client_min_messages = warning" -c "SELECT version FROM anomaly.anomaly_retrain('m', '{\"seed\": 2}')")"
+expect "every score of version 2, distributed = plain" true "$(same_scores m)"
+v2_sum=$(qc -c "SELECT round(sum(anomaly.anomaly_score('m', t))::numeric, 6) FROM tx t")
+[ "$v1_sum" != "$v2_sum" ] || fail "the retrained version scores as the first"
+expect "deploy version 1" 1 "$(qc -c "SELECT version FROM anomaly.anomaly_deploy('m', 1)")"
+expect "workers score with version 1 again" true \
+	"$(qc -c "SELECT bool_and(anomaly.anomaly_score('m', t) = anomaly.anomaly_score('m@1', t))::text FROM tx t")"
+expect "deployed version 1, distributed = plain" true "$(same_scores m)"
+expect "shadow scoring m@2 on the workers" true "$(same_scores m@2)"
+expect "new threshold seen by the workers" 20020 \
+	"$(qc -c "SELECT version FROM anomaly.anomaly_set_threshold('m', -1e300)" >/dev/null; qc -c "SELECT count(*) FROM tx t WHERE anomaly.anomaly_is_anomaly('m', t)")"
+qc -c "SELECT version FROM anomaly.anomaly_create_model('gone', 'SELECT amount, hour FROM tx', options => '{\"seed\": 3, \"epochs\": 1}')" >/dev/null
+qc -c "SELECT count(anomaly.anomaly_score('gone', t)) FROM tx t" >/dev/null
+qc -c "SELECT anomaly.anomaly_drop_model('gone')" >/dev/null
+if qc -c "SELECT count(anomaly.anomaly_score('gone', t)) FROM tx t" >/dev/null 2>"$coord/err"; then
+	fail "the workers scored with a dropped model"
+fi
+grep -q 'model "gone" does not exist' "$coord/err" || { cat "$coord/err"; fail "unexpected error"; }
+echo "ok: a dropped model is gone on the workers"
+versions=$(qc -c "SELECT string_agg(name || '@' || version || ':' || deployed || ':' || threshold, ',' ORDER BY name, version) FROM anomaly.model_versions")
+for n in 1 2; do
+	shard=$(local_shard "$n" anomaly.replica_versions)
+	expect "worker $n's replica = the coordinator's catalog" "$versions" \
+		"$(qw "$n" -c "SELECT string_agg(name || '@' || version || ':' || deployed || ':' || threshold, ',' ORDER BY name, version) FROM $shard")"
+done
+
+# privileges hold on the workers
+if qc -c "SET ROLE scorer" -c "SELECT count(anomaly.anomaly_score('m', t)) FROM tx t" >/dev/null 2>"$coord/err"; then
+	fail "a role without the score privilege scored on the workers"
+fi
+grep -q 'permission denied to score with model "m"' "$coord/err" || { cat "$coord/err"; fail "unexpected error"; }
+qc -c "SELECT anomaly.anomaly_grant('m', 'scorer')" >/dev/null
+expect "granted role scores on the workers" 20020 "$(qc -c "SET ROLE scorer" -c "SELECT count(anomaly.anomaly_score('m', t)) FROM tx t")"
+qc -c "SELECT anomaly.anomaly_revoke('m', 'scorer')" >/dev/null
+qc -c "SET ROLE scorer" -c "SELECT count(anomaly.anomaly_score('m', t)) FROM tx t" >/dev/null 2>&1 \
+	&& fail "a revoke was not seen by the workers"
+echo "ok: grant and revoke seen by the workers"
+qc -c "SET ROLE scorer" -c "SELECT count(*) FROM anomaly.replica_versions" >/dev/null 2>&1 \
+	&& fail "a role reads the replicas on the coordinator"
+shard=$(local_shard 1 anomaly.replica_versions)
+[ -n "$shard" ] || fail "no replica placement on worker 1"
+qw 1 -c "SET ROLE scorer" -c "SELECT count(*) FROM $shard" >/dev/null 2>&1 \
+	&& fail "a role reads the replica placement on a worker"
+echo "ok: the replicas are the catalog owner's only"
+
+# a worker refuses to change models
+if qw 1 -c "SELECT anomaly.anomaly_create_model('w', 'SELECT 1.0::float8 AS a')" >/dev/null 2>"$coord/err"; then
+	fail "a worker trained a model"
+fi
+grep -q 'cannot change models on a Citus worker' "$coord/err" || { cat "$coord/err"; fail "unexpected error"; }
+echo "ok: a worker refuses to train"
+
+# each worker scores its shards in parallel, with the serial result
+for n in 1 2; do
+	shard=$(local_shard "$n" tx)
+	par="SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;
+	     SET max_parallel_workers_per_gather = 2; SET parallel_leader_participation = off;"
+	# the scores are computed below the Gather; their digest in row order is exact
+	digest="SELECT md5(string_agg(s::text, ',' ORDER BY id)) FROM (SELECT id, anomaly.anomaly_score('m', t) AS s FROM $shard t) x"
+	qw "$n" -c "$par" -c "EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF) $digest" \
+		| grep -q "Workers Launched: 2" || fail "worker $n: no parallel plan with 2 workers"
+	expect "worker $n: parallel = serial on $shard" "$(qw "$n" -c "$digest")" "$(qw "$n" -c "$par" -c "$digest")"
+done
+
+# pg_cron on the coordinator retrains from the distributed table; the workers follow
+before=$(qc -c "SELECT max(version) FROM anomaly.model_versions WHERE name = 'm'")
+qc -c "SELECT cron.schedule('retrain_m', '* * * * *', \$\$SET anomaly.progress = log; SELECT anomaly.anomaly_retrain('m')\$\$)" >/dev/null
+deadline=$((SECONDS + 90))
+version=$before
+while [ "$SECONDS" -lt "$deadline" ]; do
+	version=$(qc -c "SELECT max(version) FROM anomaly.model_versions WHERE name = 'm'")
+	[ "$version" -gt "$before" ] && break
+	sleep 2
+done
+qc -c "SELECT cron.unschedule('retrain_m')" >/dev/null
+[ "$version" -gt "$before" ] || { qc -c "SELECT status, return_message FROM cron.job_run_details"; fail "pg_cron did not retrain"; }
+for _ in $(seq 1 30); do	# let the job's transaction finish
+	[ "$(qc -c "SELECT count(*) FROM cron.job_run_details WHERE status IN ('running', 'starting')")" = 0 ] && break
+	sleep 1
+done
+expect "pg_cron's version is deployed" "$version" "$(qc -c "SELECT version FROM anomaly.model_versions WHERE name = 'm' AND deployed")"
+expect "every score of pg_cron's version, distributed = plain" true "$(same_scores m)"
