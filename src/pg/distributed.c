@@ -87,6 +87,18 @@ static const ReplicaTable replica_tables[ANOMALY_REPLICA_TABLES] = {
 
 /*---- Citus metadata ----*/
 
+/* the one value the last SPI query returned; (Datum) 0 if it returned no row */
+static Datum
+single_value(bool *isnull)
+{
+	Datum		value;
+
+	if (SPI_processed != 1)
+		return (Datum) 0;
+	value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, isnull);
+	return *isnull ? (Datum) 0 : value;
+}
+
 static bool
 citus_installed(void)
 {
@@ -104,10 +116,7 @@ citus_local_group(void)
 
 	anomaly_spi_exec("SELECT l.groupid FROM pg_catalog.pg_dist_local_group l",
 					 0, NULL, NULL, SPI_OK_SELECT);
-	if (SPI_processed != 1)
-		return 0;
-	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-									   1, &isnull));
+	return DatumGetInt32(single_value(&isnull));
 }
 
 /* the shard id of reference table anomaly.relname, 0 if it is not one; inside SPI */
@@ -127,10 +136,7 @@ citus_reference_shard(const char *relname)
 					 "WHERE s.logicalrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass "
 					 "AND p.partmethod OPERATOR(pg_catalog.=) 'n'",
 					 1, types, args, SPI_OK_SELECT);
-	if (SPI_processed != 1)
-		return 0;
-	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-									   1, &isnull));
+	return DatumGetInt64(single_value(&isnull));
 }
 
 /*

@@ -35,6 +35,7 @@ trap cleanup EXIT
 common="max_prepared_transactions = 50
 max_worker_processes = 16
 max_parallel_workers = 8
+shared_buffers = 64MB
 track_functions = 'all'"
 # pg_cron needs citus first in shared_preload_libraries
 node_init "$coord" "$base" "$common
