@@ -106,6 +106,59 @@ node_stop() {
 		>/dev/null 2>&1) || true
 }
 
+# ---- a Citus cluster of a test's own: a coordinator and two workers ----
+#
+# citus_start [COORDINATOR_CONF]: sets CITUS_PORT (the coordinator's; workers: +1, +2) and
+# CITUS_DIRS (coordinator, worker 1, worker 2), starts the three clusters with citus
+# preloaded (COORDINATOR_CONF may preload more, citus first), creates extension citus in
+# database postgres of each and adds the workers.  citus_stop stops and removes them.
+# qc runs psql on the coordinator, qw N on worker N (unaligned, no headers, stop on error).
+citus_installed() {
+	[ -f "$("$PG_BIN/pg_config" --pkglibdir)/citus.so" ] &&
+		[ -f "$("$PG_BIN/pg_config" --sharedir)/extension/citus.control" ]
+}
+
+citus_start() {
+	local coord_conf=${1:-"shared_preload_libraries = 'citus'"}
+	local common="max_prepared_transactions = 50
+max_worker_processes = 16
+max_parallel_workers = 8
+shared_buffers = 64MB
+track_functions = 'all'"
+	CITUS_PORT=$(random_port)
+	CITUS_DIRS=("$(node_dir citus-coord)" "$(node_dir citus-w1)" "$(node_dir citus-w2)")
+	node_init "${CITUS_DIRS[0]}" "$CITUS_PORT" "$common
+$coord_conf" || return 1
+	for n in 1 2; do
+		node_init "${CITUS_DIRS[$n]}" $((CITUS_PORT + n)) "$common
+shared_preload_libraries = 'citus'" || return 1
+	done
+	for n in 0 1 2; do node_start "${CITUS_DIRS[$n]}" || return 1; done
+	for n in 1 2; do qw "$n" -c "CREATE EXTENSION citus" || return 1; done
+	qc -c "CREATE EXTENSION citus" \
+		-c "SELECT citus_set_coordinator_host('${CITUS_DIRS[0]}', $CITUS_PORT)" \
+		-c "SELECT 1 FROM citus_add_node('${CITUS_DIRS[1]}', $((CITUS_PORT + 1)))" \
+		-c "SELECT 1 FROM citus_add_node('${CITUS_DIRS[2]}', $((CITUS_PORT + 2)))" >/dev/null
+}
+
+citus_stop() {
+	local d
+	for d in "${CITUS_DIRS[@]}"; do node_stop "$d"; rm -rf "$d"; done
+	CITUS_DIRS=()
+}
+
+qc() {
+	PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -At \
+		-h "${CITUS_DIRS[0]}" -p "$CITUS_PORT" -U postgres -d postgres "$@"
+}
+
+qw() {
+	local n=$1
+	shift
+	psql -X -q -v ON_ERROR_STOP=1 -At -h "${CITUS_DIRS[$n]}" -p $((CITUS_PORT + n)) \
+		-U postgres -d postgres "$@"
+}
+
 # cluster_start: sets CLUSTER_DIR, PGHOST, PGPORT, PGUSER for the callers
 cluster_start() {
 	CLUSTER_DIR=$(node_dir cluster)

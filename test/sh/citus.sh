@@ -15,42 +15,23 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/lib.sh
 
-libdir=$("$PG_BIN/pg_config" --pkglibdir)
-if [ ! -f "$libdir/citus.so" ] || [ ! -f "$("$PG_BIN/pg_config" --sharedir)/extension/citus.control" ]; then
+if ! citus_installed; then
 	echo "Citus is not installed (../shared/vendor/citus/install.sh builds it): skipping"
 	exit 77
 fi
-if [ ! -f "$libdir/pg_cron.so" ]; then
+if [ ! -f "$("$PG_BIN/pg_config" --pkglibdir)/pg_cron.so" ]; then
 	echo "pg_cron is not installed (postgresql-15-cron): skipping"
 	exit 77
 fi
 
-base=$(random_port)
-coord=$(node_dir citus-coord); w1=$(node_dir citus-w1); w2=$(node_dir citus-w2)
-cleanup() {
-	for d in "$coord" "$w1" "$w2"; do node_stop "$d"; rm -rf "$d"; done
-}
-trap cleanup EXIT
-
-common="max_prepared_transactions = 50
-max_worker_processes = 16
-max_parallel_workers = 8
-shared_buffers = 64MB
-track_functions = 'all'"
+CITUS_DIRS=()
+trap citus_stop EXIT
 # pg_cron needs citus first in shared_preload_libraries
-node_init "$coord" "$base" "$common
-shared_preload_libraries = 'citus, pg_cron'
+citus_start "shared_preload_libraries = 'citus, pg_cron'
 cron.database_name = 'postgres'
 cron.use_background_workers = on"
-common="$common
-shared_preload_libraries = 'citus'"
-node_init "$w1" $((base + 1)) "$common"
-node_init "$w2" $((base + 2)) "$common"
-for d in "$coord" "$w1" "$w2"; do node_start "$d"; done
+coord=${CITUS_DIRS[0]}
 
-qc() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -At -h "$coord" -p "$base" -U postgres -d postgres "$@"; }
-qw() { local n=$1; shift; local d=$w1; [ "$n" = 2 ] && d=$w2
-	psql -X -q -v ON_ERROR_STOP=1 -At -h "$d" -p $((base + n)) -U postgres -d postgres "$@"; }
 fail() { echo "FAIL: $*"; exit 1; }
 expect() {	# expect NAME EXPECTED ACTUAL
 	if [ "$2" = "$3" ]; then echo "ok: $1"; else fail "$1: expected '$2', got '$3'"; fi
@@ -63,13 +44,8 @@ local_shard() {
 	            ORDER BY 1 LIMIT 1"
 }
 
-for n in 1 2; do qw "$n" -c "CREATE EXTENSION citus"; done
 qc <<SQL
 SET client_min_messages = warning;
-CREATE EXTENSION citus;
-SELECT citus_set_coordinator_host('$coord', $base);
-SELECT 1 FROM citus_add_node('$w1', $((base + 1)));
-SELECT 1 FROM citus_add_node('$w2', $((base + 2)));
 CREATE EXTENSION anomaly;
 -- pg_cron runs on the coordinator only: not propagated to the workers
 SET citus.enable_ddl_propagation = off;
