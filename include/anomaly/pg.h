@@ -339,4 +339,14 @@ extern const double *anomaly_encode_record(FunctionCallInfo fcinfo, const char *
  */
 extern struct _SPI_plan *anomaly_prepare_source(const char *source);
 
+/* whether a training source is a query (SELECT, WITH, VALUES, TABLE), not a name */
+extern bool anomaly_source_is_query(const char *source);
+
+/*
+ * The training source to read (distributed.c): source itself, or for a
+ * Citus distributed table with more than twice max_rows rows, a query
+ * that samples it on the workers.  Outside SPI.
+ */
+extern const char *anomaly_sample_on_workers(const char *source, const AnOptions *opts);
+
 #endif							/* ANOMALY_PG_H */

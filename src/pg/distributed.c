@@ -30,6 +30,9 @@
  * the replica row's version, xmin and ctid, which every replicated change
  * renews.
  *
+ * Training on the coordinator reads a distributed table through Citus; a
+ * large one is sampled on the workers (anomaly_sample_on_workers).
+ *
  * Nodes that must not change models: a hot standby (recovery), a read-only
  * transaction, and a Citus worker that scores from replicas (its own
  * catalog would diverge from the coordinator's).  The functions that change
@@ -53,9 +56,11 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/regproc.h"
 #include "utils/rel.h"
 
 #include "anomaly/pg.h"
@@ -381,4 +386,71 @@ anomaly_distribute_catalog(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 	PG_RETURN_INT64(versions);
+}
+
+/*---- training from a distributed table ----*/
+
+/*
+ * A training source that names a Citus distributed table with more than
+ * twice max_rows rows is read as
+ *     SELECT * FROM t TABLESAMPLE BERNOULLI (p) REPEATABLE (seed)
+ * with p for about twice max_rows rows: Citus runs the sampling on each
+ * shard, so the workers send only the sample, not every row, and the seed
+ * makes a retrain on unchanged data read the same rows.  The loader's
+ * reservoir then keeps max_rows of them (or fewer, by memory), a uniform
+ * sample of the table; category counts see the sampled rows only.  The
+ * count that sizes p is one pushed-down count(*).  Every other source is
+ * read as it is.
+ */
+const char *
+anomaly_sample_on_workers(const char *source, const AnOptions *opts)
+{
+	RangeVar   *rv;
+	Oid			relid;
+	char	   *table;
+	Oid			types[1] = {OIDOID};
+	Datum		args[1];
+	bool		isnull;
+	int64		rows;
+	double		percent;
+	MemoryContext caller_cxt = CurrentMemoryContext;
+	char	   *sampled = NULL;
+
+	if (!citus_installed() || anomaly_source_is_query(source))
+		return source;
+	rv = makeRangeVarFromNameList(stringToQualifiedNameList(source));
+	relid = RangeVarGetRelid(rv, AccessShareLock, true);
+	if (!OidIsValid(relid))
+		return source;			/* the loader says what is wrong */
+	table = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									   get_rel_name(relid));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/* hash, range or append distributed; 'n' is a reference or local table */
+	args[0] = ObjectIdGetDatum(relid);
+	anomaly_spi_exec("SELECT FROM pg_catalog.pg_dist_partition p "
+					 "WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass "
+					 "AND p.partmethod OPERATOR(pg_catalog.<>) 'n'",
+					 1, types, args, SPI_OK_SELECT);
+	if (SPI_processed == 1)
+	{
+		anomaly_spi_exec(psprintf("SELECT pg_catalog.count(*) FROM %s", table),
+						 0, NULL, NULL, SPI_OK_SELECT);
+		rows = DatumGetInt64(single_value(&isnull));
+		if (rows > 2 * opts->max_rows)
+		{
+			percent = 100.0 * 2 * (double) opts->max_rows / (double) rows;
+			sampled = MemoryContextStrdup(caller_cxt,
+										  psprintf("SELECT * FROM %s TABLESAMPLE BERNOULLI (%.17g) REPEATABLE (%u)",
+												   table, percent,
+												   (unsigned) (opts->seed & 0x7fffffff)));
+			if (anomaly_progress_notice())
+				ereport(NOTICE,
+						(errmsg("sampling %.3g%% of the " INT64_FORMAT " rows of distributed table %s on the workers",
+								percent, rows, table)));
+		}
+	}
+	SPI_finish();
+	return sampled ? sampled : source;
 }

@@ -2,7 +2,8 @@
 # test/sh/citus.sh: models on a Citus cluster (issue 11): a coordinator and two workers, each
 # a cluster of its own on a Unix socket, as the postgres OS user, stopped on exit.
 #
-# Distributes a table (4 shards), trains on the coordinator from it, scores in a query pushed
+# Distributes a table (4 shards), trains on the coordinator from it (a large table: sampled on
+# the workers, TABLESAMPLE in the shard queries), scores in a query pushed
 # down to the shards and through the insert trigger of a distributed table, and checks every
 # score equals the same model's score of the same row in a plain table on the coordinator.
 # Then: a retrain, a deploy back and a drop on the coordinator are seen by the workers' next
@@ -92,8 +93,8 @@ DROP TABLE d, p;
 SQL
 }
 plan=$(qc -c "EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM tx t ORDER BY anomaly.anomaly_score('m', t) DESC LIMIT 5")
-echo "$plan" | grep -q "Task Count: 4" || { echo "$plan"; fail "not distributed over 4 shards"; }
-echo "$plan" | grep -q "Query: SELECT.*anomaly.anomaly_score('m'::text" || { echo "$plan"; fail "scoring is not pushed down"; }
+grep -q "Task Count: 4" <<<"$plan" || { echo "$plan"; fail "not distributed over 4 shards"; }
+grep -q "Query: SELECT.*anomaly.anomaly_score('m'::text" <<<"$plan" || { echo "$plan"; fail "scoring is not pushed down"; }
 echo "ok: scoring is pushed down to the shards"
 expect "top 5 by score, distributed = plain" \
 	"$(qc -c "SELECT string_agg(id::text, ',') FROM (SELECT id FROM tx_plain t ORDER BY anomaly.anomaly_score('m', t) DESC, id LIMIT 5) x")" \
@@ -107,6 +108,19 @@ for n in 1 2; do
 	[ "$calls" -gt 0 ] || fail "worker $n did not score"
 done
 echo "ok: both workers scored"
+
+# a large distributed table is sampled on the workers (TABLESAMPLE in the shard queries)
+out=$(qc -c "SET client_min_messages = notice" -c "SET citus.log_remote_commands = on" \
+	-c "SELECT 'trained ' || trained_rows FROM anomaly.anomaly_create_model('sampled', 'tx', exclude => '{id}',
+	        options => '{\"seed\": 5, \"epochs\": 1, \"max_rows\": 2000}')" 2>&1)
+grep -q 'sampling 20% of the 20020 rows of distributed table public.tx on the workers' <<<"$out" \
+	|| { echo "$out"; fail "no sampling on the workers"; }
+[ "$(echo "$out" | grep -c 'issuing SELECT .* TABLESAMPLE bernoulli')" -ge 4 ] \
+	|| { echo "$out"; fail "the shard queries do not sample"; }
+echo "ok: a large distributed table is sampled on the workers"
+expect "sampled training keeps max_rows rows" "trained 2000" "$(echo "$out" | grep '^trained')"
+expect "sampled model, distributed = plain" true "$(same_scores sampled)"
+qc -c "SELECT anomaly.anomaly_drop_model('sampled')" >/dev/null
 
 # the insert trigger of a distributed table scores on the workers
 qc <<'SQL'
@@ -187,8 +201,8 @@ for n in 1 2; do
 	# (OFFSET 0 keeps the subquery, whose parallel scan computes them)
 	digest="SELECT md5(string_agg(s::text, ',' ORDER BY id)) FROM (SELECT id, anomaly.anomaly_score('m', t) AS s FROM $shard t OFFSET 0) x"
 	plan=$(qw "$n" -c "$par" -c "EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF) $digest")
-	echo "$plan" | grep -q "Workers Launched: 2" || { echo "$plan"; fail "worker $n: no parallel plan with 2 workers"; }
-	echo "$plan" | grep -A3 "Parallel Seq Scan" | grep -q "Output:.*anomaly_score" \
+	grep -q "Workers Launched: 2" <<<"$plan" || { echo "$plan"; fail "worker $n: no parallel plan with 2 workers"; }
+	grep -A3 "Parallel Seq Scan" <<<"$plan" | grep "Output:.*anomaly_score" >/dev/null \
 		|| { echo "$plan"; fail "worker $n: the scores are not computed in the parallel scan"; }
 	expect "worker $n: parallel = serial on $shard" "$(qw "$n" -c "$digest")" "$(qw "$n" -c "$par" -c "$digest")"
 done

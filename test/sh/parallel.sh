@@ -45,14 +45,14 @@ aggs="SELECT count(*) FILTER (WHERE anomaly.anomaly_is_anomaly('pq', t)), min(an
              max(anomaly.anomaly_score('pq', t)) FROM pq_tx t"
 
 plan=$(q -c "$par" -c "EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF) $rows")
-echo "$plan" | grep -q "Workers Launched: 2" || { echo "$plan"; fail "rows: no Gather with 2 workers launched"; }
-echo "$plan" | grep -A3 "Parallel Seq Scan" | grep -q "Output:.*anomaly_score" \
+grep -q "Workers Launched: 2" <<<"$plan" || { echo "$plan"; fail "rows: no Gather with 2 workers launched"; }
+grep -A3 "Parallel Seq Scan" <<<"$plan" | grep "Output:.*anomaly_score" >/dev/null \
 	|| { echo "$plan"; fail "rows: the scores are not computed in the parallel scan"; }
 echo "ok: rows are scored in a Parallel Seq Scan with 2 workers launched"
 expect "parallel scores, flags and percentiles = serial" "$(q -c "$rows")" "$(q -c "$par" -c "$rows")"
 
 plan=$(q -c "$par" -c "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) $aggs")
-echo "$plan" | grep -q "Workers Launched: 2" || { echo "$plan"; fail "aggregates: no Gather with 2 workers launched"; }
-echo "$plan" | grep -q "Partial Aggregate" || { echo "$plan"; fail "aggregates: no partial aggregate in the workers"; }
+grep -q "Workers Launched: 2" <<<"$plan" || { echo "$plan"; fail "aggregates: no Gather with 2 workers launched"; }
+grep -q "Partial Aggregate" <<<"$plan" || { echo "$plan"; fail "aggregates: no partial aggregate in the workers"; }
 echo "ok: aggregates of scores are partial aggregates in 2 workers"
 expect "parallel aggregates = serial" "$(q -c "$aggs")" "$(q -c "$par" -c "$aggs")"

@@ -101,8 +101,8 @@ expect "version on the standby" 2 "$(qs -c "SELECT version FROM anomaly.models W
 refused() {	# refused NAME SQL: fails with 25006 on the standby
 	local err
 	if err=$(qs -v VERBOSITY=verbose -c "$2" 2>&1); then fail "$1 ran on the standby"; fi
-	echo "$err" | grep -q "ERROR:  25006: cannot change models on a standby server" || { echo "$err"; fail "$1: unexpected error"; }
-	echo "$err" | grep -q "HINT:  Do it on the primary" || { echo "$err"; fail "$1: no hint"; }
+	grep -q "ERROR:  25006: cannot change models on a standby server" <<<"$err" || { echo "$err"; fail "$1: unexpected error"; }
+	grep -q "HINT:  Do it on the primary" <<<"$err" || { echo "$err"; fail "$1: no hint"; }
 	echo "ok: $1 refused on the standby"
 }
 refused "training" "SELECT anomaly.anomaly_create_model('s', 'tx', options => '{\"epochs\": 200}')"
@@ -119,7 +119,7 @@ echo "ok: no write was attempted on the standby"
 err=$(qp -v VERBOSITY=verbose -c "SET client_min_messages = notice" -c "SET default_transaction_read_only = on" \
 	-c "SELECT anomaly.anomaly_create_model('ro', 'tx', options => '{\"epochs\": 200}')" 2>&1) \
 	&& fail "trained in a read-only transaction"
-echo "$err" | grep -q "ERROR:  25006: cannot change models in a read-only transaction" || { echo "$err"; fail "unexpected error"; }
-echo "$err" | grep -q "NOTICE\|epoch" && fail "training ran before the refusal"
+grep -q "ERROR:  25006: cannot change models in a read-only transaction" <<<"$err" || { echo "$err"; fail "unexpected error"; }
+grep -q "NOTICE\|epoch" <<<"$err" && fail "training ran before the refusal"
 echo "ok: a read-only transaction refuses before training"
 expect "the primary still scores" "$v2" "$(qp -c "$digest")"
