@@ -147,23 +147,64 @@ citus_reference_shard(const char *relname)
 /*
  * Whether this node is a Citus worker that scores from the replicas, and
  * if so the local placement of each (an OID, 0 where it is missing).
- * Inside SPI.
+ * Inside SPI.  This runs once per query per model on every node with
+ * Citus: one statement, planned once per backend.
  */
 static bool
 scores_from_replicas(Oid shards[ANOMALY_REPLICA_TABLES])
 {
+	static SPIPlanPtr plan = NULL;
 	Oid			nsp;
+	Oid			types[ANOMALY_REPLICA_TABLES];
+	Datum		args[ANOMALY_REPLICA_TABLES];
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	bool		isnull;
+	int32		group;
 
-	if (!citus_installed() || citus_local_group() <= 0)
+	if (!citus_installed())
 		return false;
+	if (plan == NULL)
+	{
+		StringInfoData sql;
+
+		initStringInfo(&sql);
+		appendStringInfoString(&sql, "SELECT l.groupid");
+		for (int i = 0; i < ANOMALY_REPLICA_TABLES; i++)
+		{
+			types[i] = OIDOID;
+			appendStringInfo(&sql, ", (SELECT s.shardid FROM pg_catalog.pg_dist_shard s "
+							 "JOIN pg_catalog.pg_dist_partition p "
+							 "  ON p.logicalrelid OPERATOR(pg_catalog.=) s.logicalrelid "
+							 "WHERE s.logicalrelid OPERATOR(pg_catalog.=) $%d::pg_catalog.regclass "
+							 "AND p.partmethod OPERATOR(pg_catalog.=) 'n')", i + 1);
+		}
+		appendStringInfoString(&sql, " FROM pg_catalog.pg_dist_local_group l");
+		plan = SPI_prepare(sql.data, ANOMALY_REPLICA_TABLES, types);
+		if (plan == NULL)
+			elog(ERROR, "could not prepare the Citus metadata query: %s",
+				 SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+	}
 	nsp = get_namespace_oid("anomaly", false);
 	for (int i = 0; i < ANOMALY_REPLICA_TABLES; i++)
+		args[i] = ObjectIdGetDatum(get_relname_relid(replica_tables[i].replica, nsp));
+	if (SPI_execute_plan(plan, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "the Citus metadata query failed");
+	if (SPI_processed != 1)
+		return false;
+	tuple = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	group = DatumGetInt32(SPI_getbinval(tuple, desc, 1, &isnull));
+	if (isnull || group <= 0)
+		return false;			/* the coordinator, or not in a cluster yet */
+	for (int i = 0; i < ANOMALY_REPLICA_TABLES; i++)
 	{
-		int64		shard = citus_reference_shard(replica_tables[i].replica);
+		int64		shard = DatumGetInt64(SPI_getbinval(tuple, desc, i + 2, &isnull));
 		char		name[NAMEDATALEN * 2];
 
-		if (shard == 0)
-			return false;
+		if (isnull)
+			return false;		/* anomaly_distribute_catalog() has not run */
 		snprintf(name, sizeof(name), "%s_" INT64_FORMAT, replica_tables[i].replica, shard);
 		shards[i] = get_relname_relid(name, nsp);
 	}

@@ -77,6 +77,9 @@ for w in 0 1 2; do
 	ms+=("$(timed "SELECT sum(a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8) FROM tx t" qs -c "$force SET max_parallel_workers_per_gather = $w;")")
 done
 report "one server, no scoring (a sum)" "${ms[@]}" "$rows"
+# what each parallel worker pays before its first row: a new backend's first score
+cold="SELECT anomaly.anomaly_score('m', t) FROM tx t LIMIT 1"
+printf '%-34s %8.1f ms\n' "one server, first score of a backend" "$(timed "$cold" qs)"
 node_stop "$single"
 
 if ! citus_installed; then
@@ -97,6 +100,8 @@ for n in 1 2; do
 			qw "$n" -c "$force SET max_parallel_workers_per_gather = $w;")")
 	done
 	report "Citus worker $n, its shard" "${ms[@]}" "$shard_rows"
+	printf '%-34s %8.1f ms\n' "Citus worker $n, first score" \
+		"$(timed "SELECT anomaly.anomaly_score('m', t) FROM $shard t LIMIT 1" qw "$n")"
 done
 ms=()
 for w in 0 1 2; do
