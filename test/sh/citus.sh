@@ -225,3 +225,11 @@ for _ in $(seq 1 30); do	# let the job's transaction finish
 done
 expect "pg_cron's version is deployed" "$version" "$(qc -c "SELECT version FROM anomaly.model_versions WHERE name = 'm' AND deployed")"
 expect "every score of pg_cron's version, distributed = plain" true "$(same_scores m)"
+
+# the extension goes from every node with its replicas
+qc -c "DROP TABLE tx_in" -c "DROP EXTENSION anomaly CASCADE"
+for n in 1 2; do
+	expect "worker $n: no anomaly after DROP EXTENSION" "0 0" \
+		"$(qw "$n" -F ' ' -c "SELECT (SELECT count(*) FROM pg_extension WHERE extname = 'anomaly'),
+		                             (SELECT count(*) FROM pg_dist_partition WHERE logicalrelid::text LIKE 'anomaly.%')")"
+done
