@@ -36,6 +36,7 @@ coord=${CITUS_DIRS[0]}
 
 fail() { echo "FAIL: $*"; exit 1; }
 expect() {	# expect NAME EXPECTED ACTUAL
+	[ -n "$2" ] || fail "$1: nothing to compare with"
 	if [ "$2" = "$3" ]; then echo "ok: $1"; else fail "$1: expected '$2', got '$3'"; fi
 }
 
@@ -109,6 +110,13 @@ expect "every score of version 1, distributed = plain" true "$(same_scores m)"
 expect "anomaly_is_anomaly pushed down" \
 	"$(qc -c "SELECT count(*) FROM tx_plain t WHERE anomaly.anomaly_is_anomaly('m', t)")" \
 	"$(qc -c "SELECT count(*) FROM tx t WHERE anomaly.anomaly_is_anomaly('m', t)")"
+expect "anomaly_percentile pushed down" \
+	"$(qc -c "SELECT md5(string_agg(anomaly.anomaly_percentile('m', t)::text, ',' ORDER BY id)) FROM tx_plain t")" \
+	"$(qc -c "CREATE TEMP TABLE pc AS SELECT id, anomaly.anomaly_percentile('m', t) AS p FROM tx t" \
+	      -c "SELECT md5(string_agg(p::text, ',' ORDER BY id)) FROM pc")"
+expect "anomaly_explain on a shard (router query)" \
+	"$(qc -c "SELECT string_agg(e.feature || '=' || e.contribution, ',') FROM (SELECT (anomaly.anomaly_explain('m', t)).* FROM tx_plain t WHERE id = 7) e")" \
+	"$(qc -c "SELECT string_agg(e.feature || '=' || e.contribution, ',') FROM (SELECT (anomaly.anomaly_explain('m', t)).* FROM tx t WHERE id = 7) e")"
 for n in 1 2; do
 	calls=$(qw "$n" -c "SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions WHERE funcname = 'anomaly_score'")
 	[ "$calls" -gt 0 ] || fail "worker $n did not score"

@@ -10,6 +10,7 @@ set -euo pipefail
 q() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
 fail() { echo "FAIL: $*"; exit 1; }
 expect() {	# expect NAME EXPECTED ACTUAL
+	[ -n "$2" ] || fail "$1: nothing to compare with"
 	if [ "$2" = "$3" ]; then echo "ok: $1"; else fail "$1: expected '$2', got '$3'"; fi
 }
 
