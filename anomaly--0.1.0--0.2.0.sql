@@ -276,6 +276,60 @@ LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION anomaly.anomaly_percentile(text, float8[]) IS
     'the fraction of the training rows'' scores below the score of an encoded feature vector';
 
+---- Distributed PostgreSQL (Citus) -----------------------------------------
+
+-- What scoring needs of the three catalog tables, for Citus workers, whose
+-- catalog is empty (see docs/scaling.md and src/pg/distributed.c).
+-- anomaly_distribute_catalog() makes them reference tables and fills them;
+-- from then on the trigger below writes every catalog change to them in
+-- the same transaction.  Without Citus they stay empty and unused.  Only
+-- the catalog's owner reads them: they hold the documents of every model.
+CREATE TABLE anomaly.replica_versions (
+    name      text    NOT NULL,
+    version   integer NOT NULL,
+    deployed  boolean NOT NULL,
+    threshold float8  NOT NULL,
+    model     bytea   NOT NULL,
+    PRIMARY KEY (name, version)
+);
+CREATE TABLE anomaly.replica_names (
+    name  text    PRIMARY KEY,
+    owner regrole NOT NULL
+);
+CREATE TABLE anomaly.replica_privileges (
+    name      text    NOT NULL,
+    grantee   regrole NOT NULL,
+    privilege text    NOT NULL,
+    PRIMARY KEY (name, grantee, privilege)
+);
+COMMENT ON TABLE anomaly.replica_versions IS
+    'anomaly: copy of the scoring columns of model_versions, for Citus workers';
+COMMENT ON TABLE anomaly.replica_names IS
+    'anomaly: copy of model_names, for Citus workers';
+COMMENT ON TABLE anomaly.replica_privileges IS
+    'anomaly: copy of the scoring columns of model_privileges, for Citus workers';
+REVOKE ALL ON anomaly.replica_versions, anomaly.replica_names, anomaly.replica_privileges FROM PUBLIC;
+
+CREATE FUNCTION anomaly.anomaly_replicate_catalog()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'anomaly_replicate_catalog'
+LANGUAGE C;
+COMMENT ON FUNCTION anomaly.anomaly_replicate_catalog() IS
+    'row trigger on the catalog tables: the same change on their replicas, once distributed';
+CREATE TRIGGER replicate AFTER INSERT OR UPDATE OR DELETE ON anomaly.model_versions
+    FOR EACH ROW EXECUTE FUNCTION anomaly.anomaly_replicate_catalog();
+CREATE TRIGGER replicate AFTER INSERT OR UPDATE OR DELETE ON anomaly.model_names
+    FOR EACH ROW EXECUTE FUNCTION anomaly.anomaly_replicate_catalog();
+CREATE TRIGGER replicate AFTER INSERT OR UPDATE OR DELETE ON anomaly.model_privileges
+    FOR EACH ROW EXECUTE FUNCTION anomaly.anomaly_replicate_catalog();
+
+CREATE FUNCTION anomaly.anomaly_distribute_catalog()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'anomaly_distribute_catalog'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION anomaly.anomaly_distribute_catalog() IS
+    'on a Citus coordinator: replicate the model catalog to every worker, so that scoring pushed down to shards finds the models; returns the number of versions';
+
 ---- The extension's schema --------------------------------------------------
 
 -- A fresh install has schema = anomaly (anomaly.control): CREATE EXTENSION creates the

@@ -15,6 +15,8 @@ install_build_deps
 # python3-msgpack/numpy: reading exported models in test/sh scripts;
 # pg_cron: scheduled retraining in test/sh/cron.sh
 install_packages python3-msgpack python3-numpy postgresql-15-cron
+# Citus: test/sh/citus.sh (a coordinator and two workers of its own)
+install_citus
 
 # pg_cron runs its jobs in background workers (the cluster has only a Unix
 # socket) in the database the test scripts share

@@ -174,6 +174,28 @@ extern void anomaly_check_privilege(const char *name, const AnomalyCatalogEntry 
 extern bool anomaly_catalog_lookup(const AnomalyModelRef *ref, bool fetch_model,
 								   AnomalyCatalogEntry *entry);
 
+/* the owner of anomaly.model_versions: the role that installed the extension */
+extern Oid	anomaly_catalog_owner(void);
+
+/* ---- more than one server (distributed.c) ---- */
+
+/* the catalog tables replicated to Citus workers */
+#define ANOMALY_REPLICA_TABLES 3
+
+/*
+ * On a Citus worker that scores from the replicas of the coordinator's
+ * catalog: true, the qualified names of their local placements (versions,
+ * names, privileges) and the OID of the first; false elsewhere.  Inside SPI.
+ */
+extern bool anomaly_catalog_replica(char *relations[ANOMALY_REPLICA_TABLES],
+									Oid *versions_relid);
+
+/*
+ * Errors (read_only_sql_transaction, feature_not_supported) where models
+ * must not change: a standby, a read-only transaction, a Citus worker.
+ */
+extern void anomaly_check_catalog_writable(void);
+
 /* errors unless a model may be created under name (exists, not owned) */
 extern void anomaly_catalog_check_create(const char *name, bool replace,
 										 AnomalyCatalogApi api);
@@ -328,5 +350,15 @@ extern const double *anomaly_encode_record(FunctionCallInfo fcinfo, const char *
  * neither modifies nor locks any.  Read with the caller's privileges.
  */
 extern struct _SPI_plan *anomaly_prepare_source(const char *source);
+
+/* whether a training source is a query (SELECT, WITH, VALUES, TABLE), not a name */
+extern bool anomaly_source_is_query(const char *source);
+
+/*
+ * The training source to read (distributed.c): source itself, or for a
+ * Citus distributed table with more than twice max_rows rows, a query
+ * that samples it on the workers.  Outside SPI.
+ */
+extern const char *anomaly_sample_on_workers(const char *source, const AnOptions *opts);
 
 #endif							/* ANOMALY_PG_H */

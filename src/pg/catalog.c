@@ -45,8 +45,6 @@
 
 #include "anomaly/pg.h"
 
-static Oid	catalog_owner(void);
-
 /*---- model names and references ----*/
 
 void
@@ -166,6 +164,48 @@ anomaly_catalog_has_privileges(void)
 }
 
 /*
+ * The two lookups (deployed version, given version) on a catalog whose
+ * tables are versions, names and privileges: the catalog itself, or on a
+ * Citus worker the local placements of its replicas (distributed.c), which
+ * have the columns used here.  Without privileges, the 0.1.0 catalog.
+ */
+static void
+prepare_lookup(SPIPlanPtr plans[2], bool privileges, const char *versions,
+			   const char *names, const char *privs)
+{
+	Oid			argtypes[3] = {TEXTOID, INT4OID, OIDOID};
+	const char *select;
+
+	if (privileges)
+		select = psprintf("SELECT m.version, m.xmin, m.ctid, m.threshold, m.model, "
+						  "a.may_read, a.may_read OR a.granted "
+						  "FROM %s m "
+						  "LEFT JOIN %s n ON n.name OPERATOR(pg_catalog.=) m.name "
+						  "CROSS JOIN LATERAL (SELECT "
+						  "  COALESCE(pg_catalog.pg_has_role($3, n.owner::pg_catalog.oid, 'USAGE'), false) "
+						  "  OR EXISTS (SELECT FROM %s p "
+						  "    WHERE p.name OPERATOR(pg_catalog.=) m.name "
+						  "    AND p.privilege OPERATOR(pg_catalog.=) 'read' "
+						  "    AND (p.grantee::pg_catalog.oid OPERATOR(pg_catalog.=) 0::pg_catalog.oid "
+						  "         OR pg_catalog.pg_has_role($3, p.grantee::pg_catalog.oid, 'USAGE'))) AS may_read, "
+						  "  EXISTS (SELECT FROM %s p "
+						  "    WHERE p.name OPERATOR(pg_catalog.=) m.name "
+						  "    AND (p.grantee::pg_catalog.oid OPERATOR(pg_catalog.=) 0::pg_catalog.oid "
+						  "         OR pg_catalog.pg_has_role($3, p.grantee::pg_catalog.oid, 'USAGE'))) AS granted) a ",
+						  versions, names, privs, privs);
+	else
+		select = psprintf("SELECT m.version, m.xmin, m.ctid, m.threshold, m.model, "
+						  "true, true FROM %s m ", versions);
+	plans[0] = keep_plan(psprintf("%sWHERE m.name OPERATOR(pg_catalog.=) $1 AND m.deployed",
+								  select),
+						 3, argtypes);
+	plans[1] = keep_plan(psprintf("%sWHERE m.name OPERATOR(pg_catalog.=) $1 "
+								  "AND m.version OPERATOR(pg_catalog.=) $2",
+								  select),
+						 3, argtypes);
+}
+
+/*
  * The referenced version's identity, its threshold, the current user's
  * privileges on it and, if fetch_model, its document.
  *
@@ -179,6 +219,9 @@ anomaly_catalog_has_privileges(void)
  *
  * On the 0.1.0 catalog (scoring before ALTER EXTENSION UPDATE) the query
  * runs as the caller, and everyone may score and read, as 0.1.0 allowed.
+ *
+ * On a Citus worker the same query reads the replicas of the coordinator's
+ * catalog (distributed.c); its plans are kept until their placement changes.
  */
 bool
 anomaly_catalog_lookup(const AnomalyModelRef *ref, bool fetch_model,
@@ -186,6 +229,8 @@ anomaly_catalog_lookup(const AnomalyModelRef *ref, bool fetch_model,
 {
 	static SPIPlanPtr plans_0_1[2];
 	static SPIPlanPtr plans_0_2[2];
+	static SPIPlanPtr plans_replica[2];
+	static Oid	plans_replica_relid = InvalidOid;
 	MemoryContext caller_cxt = CurrentMemoryContext;
 	Datum		args[3];
 	SPIPlanPtr *plans;
@@ -194,63 +239,45 @@ anomaly_catalog_lookup(const AnomalyModelRef *ref, bool fetch_model,
 	Oid			save_userid = InvalidOid;
 	int			save_sec_context = 0;
 	bool		found = false;
+	char	   *replica[ANOMALY_REPLICA_TABLES];
+	Oid			replica_relid;
 	int			rc;
 
 	memset(entry, 0, sizeof(*entry));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	plans = privileges ? plans_0_2 : plans_0_1;
-	if (plans[0] == NULL)
+	if (privileges)
 	{
-		Oid			argtypes[3] = {TEXTOID, INT4OID, OIDOID};
-		const char *select;
-		const char *from;
-
-		if (privileges)
+		/* restored by transaction or subtransaction abort on error */
+		GetUserIdAndSecContext(&save_userid, &save_sec_context);
+		SetUserIdAndSecContext(anomaly_catalog_owner(),
+							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	}
+	if (privileges && anomaly_catalog_replica(replica, &replica_relid))
+	{
+		plans = plans_replica;
+		if (plans[0] == NULL || replica_relid != plans_replica_relid)
 		{
-			select = "SELECT m.version, m.xmin, m.ctid, m.threshold, m.model, "
-				"a.may_read, a.may_read OR a.granted "
-				"FROM anomaly.model_versions m "
-				"LEFT JOIN anomaly.model_names n ON n.name OPERATOR(pg_catalog.=) m.name "
-				"CROSS JOIN LATERAL (SELECT "
-				"  COALESCE(pg_catalog.pg_has_role($3, n.owner::pg_catalog.oid, 'USAGE'), false) "
-				"  OR EXISTS (SELECT FROM anomaly.model_privileges p "
-				"    WHERE p.name OPERATOR(pg_catalog.=) m.name "
-				"    AND p.privilege OPERATOR(pg_catalog.=) 'read' "
-				"    AND (p.grantee::pg_catalog.oid OPERATOR(pg_catalog.=) 0::pg_catalog.oid "
-				"         OR pg_catalog.pg_has_role($3, p.grantee::pg_catalog.oid, 'USAGE'))) AS may_read, "
-				"  EXISTS (SELECT FROM anomaly.model_privileges p "
-				"    WHERE p.name OPERATOR(pg_catalog.=) m.name "
-				"    AND (p.grantee::pg_catalog.oid OPERATOR(pg_catalog.=) 0::pg_catalog.oid "
-				"         OR pg_catalog.pg_has_role($3, p.grantee::pg_catalog.oid, 'USAGE'))) AS granted) a ";
-			from = "";
+			for (int i = 0; i < 2; i++)
+				if (plans[i] != NULL)
+					SPI_freeplan(plans[i]);
+			plans[0] = plans[1] = NULL;
+			prepare_lookup(plans, true, replica[0], replica[1], replica[2]);
+			plans_replica_relid = replica_relid;
 		}
-		else
-		{
-			select = "SELECT m.version, m.xmin, m.ctid, m.threshold, m.model, "
-				"true, true ";
-			from = "FROM anomaly.model_versions m ";
-		}
-		plans[0] = keep_plan(psprintf("%s%sWHERE m.name OPERATOR(pg_catalog.=) $1 AND m.deployed",
-									  select, from),
-							 3, argtypes);
-		plans[1] = keep_plan(psprintf("%s%sWHERE m.name OPERATOR(pg_catalog.=) $1 "
-									  "AND m.version OPERATOR(pg_catalog.=) $2",
-									  select, from),
-							 3, argtypes);
+	}
+	else
+	{
+		plans = privileges ? plans_0_2 : plans_0_1;
+		if (plans[0] == NULL)
+			prepare_lookup(plans, privileges, "anomaly.model_versions",
+						   "anomaly.model_names", "anomaly.model_privileges");
 	}
 
 	args[0] = CStringGetTextDatum(ref->name);
 	args[1] = Int32GetDatum(ref->version);
 	args[2] = ObjectIdGetDatum(caller);
-	if (privileges)
-	{
-		/* restored by transaction or subtransaction abort on error */
-		GetUserIdAndSecContext(&save_userid, &save_sec_context);
-		SetUserIdAndSecContext(catalog_owner(),
-							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
-	}
 	rc = SPI_execute_plan(plans[ref->version > 0 ? 1 : 0], args, NULL, true, 1);
 	if (privileges)
 		SetUserIdAndSecContext(save_userid, save_sec_context);
@@ -346,6 +373,9 @@ anomaly_catalog_models_row(const char *name, int32 version)
 void
 anomaly_lock_name(const char *name)
 {
+	/* every change takes this lock first: where models must not change, stop */
+	anomaly_check_catalog_writable();
+
 	/*
 	 * Not an advisory lock: any role can take any advisory key and stall
 	 * everyone's model creation.  An object lock on (the catalog table, a
@@ -409,6 +439,8 @@ anomaly_catalog_check_create(const char *name, bool replace, AnomalyCatalogApi a
 {
 	Oid			owner;
 
+	/* before training: a standby or a Citus worker would only fail at the end */
+	anomaly_check_catalog_writable();
 	if (api == ANOMALY_CATALOG_0_1)
 	{
 		anomaly_catalog_check_create_0_1(name, replace);
@@ -432,8 +464,8 @@ anomaly_catalog_check_create(const char *name, bool replace, AnomalyCatalogApi a
 /*---- writing ----*/
 
 /* the owner of anomaly.model_versions: the role that installed the extension */
-static Oid
-catalog_owner(void)
+Oid
+anomaly_catalog_owner(void)
 {
 	Oid			nsp = get_namespace_oid("anomaly", false);
 	Oid			relid = get_relname_relid("model_versions", nsp);
@@ -460,7 +492,7 @@ void
 anomaly_catalog_write_begin(AnomalyCatalogWrite *w)
 {
 	GetUserIdAndSecContext(&w->save_userid, &w->save_sec_context);
-	SetUserIdAndSecContext(catalog_owner(),
+	SetUserIdAndSecContext(anomaly_catalog_owner(),
 						   w->save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
 	w->nestlevel = NewGUCNestLevel();

@@ -69,8 +69,8 @@ typedef struct SourceColumn
 
 /* ---- source resolution ---- */
 
-static bool
-looks_like_query(const char *source)
+bool
+anomaly_source_is_query(const char *source)
 {
 	static const char *const keywords[] = {"select", "with", "values", "table", NULL};
 	const char *p = source;
@@ -95,7 +95,7 @@ source_query(const char *source)
 	RangeVar   *rv;
 	Oid			relid;
 
-	if (looks_like_query(source))
+	if (anomaly_source_is_query(source))
 		return pstrdup(source);
 
 	names = stringToQualifiedNameList(source);
@@ -628,6 +628,7 @@ anomaly_load_training_set(AnContext *ctx, const char *source, ArrayType *exclude
 	an_rng_seed(&r.rng, opts->seed ^ UINT64_C(0x5DEECE66D));
 	r.dict.limit = (size_t) maintenance_work_mem * 1024 / 8;
 
+	source = anomaly_sample_on_workers(source, opts);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "anomaly: SPI_connect failed");
 	plan = anomaly_prepare_source(source);
