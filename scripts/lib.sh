@@ -178,3 +178,20 @@ cluster_stop() {
 	fi
 	CLUSTER_DIR=
 }
+
+# ---- checks of the test scripts ----
+
+fail() { echo "FAIL: $*"; exit 1; }
+
+expect() {	# expect NAME EXPECTED ACTUAL
+	[ -n "$2" ] || fail "$1: nothing to compare with"
+	if [ "$2" = "$3" ]; then echo "ok: $1"; else fail "$1: expected '$2', got '$3'"; fi
+}
+
+fails_with() {	# fails_with NAME PATTERN COMMAND...: COMMAND fails, its error matches PATTERN
+	local name=$1 pattern=$2 err
+	shift 2
+	if err=$("$@" 2>&1 >/dev/null); then fail "$name: it succeeded"; fi
+	grep -q -- "$pattern" <<<"$err" || { echo "$err"; fail "$name: unexpected error"; }
+	echo "ok: $name"
+}

@@ -175,6 +175,8 @@ prepare_lookup(SPIPlanPtr plans[2], bool privileges, const char *versions,
 {
 	Oid			argtypes[3] = {TEXTOID, INT4OID, OIDOID};
 	const char *select;
+	SPIPlanPtr	deployed;
+	SPIPlanPtr	given;
 
 	if (privileges)
 		select = psprintf("SELECT m.version, m.xmin, m.ctid, m.threshold, m.model, "
@@ -196,13 +198,16 @@ prepare_lookup(SPIPlanPtr plans[2], bool privileges, const char *versions,
 	else
 		select = psprintf("SELECT m.version, m.xmin, m.ctid, m.threshold, m.model, "
 						  "true, true FROM %s m ", versions);
-	plans[0] = keep_plan(psprintf("%sWHERE m.name OPERATOR(pg_catalog.=) $1 AND m.deployed",
+	deployed = keep_plan(psprintf("%sWHERE m.name OPERATOR(pg_catalog.=) $1 AND m.deployed",
 								  select),
 						 3, argtypes);
-	plans[1] = keep_plan(psprintf("%sWHERE m.name OPERATOR(pg_catalog.=) $1 "
-								  "AND m.version OPERATOR(pg_catalog.=) $2",
-								  select),
-						 3, argtypes);
+	given = keep_plan(psprintf("%sWHERE m.name OPERATOR(pg_catalog.=) $1 "
+							   "AND m.version OPERATOR(pg_catalog.=) $2",
+							   select),
+					  3, argtypes);
+	/* both or neither: callers test plans[0] */
+	plans[0] = deployed;
+	plans[1] = given;
 }
 
 /*

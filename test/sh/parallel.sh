@@ -7,12 +7,9 @@
 # partial aggregates (count of anomalies, min and max score) equal the serial ones.
 # Skips (77) when the server cannot start two parallel workers.
 set -euo pipefail
+cd "$(dirname "$0")/../.."
+. scripts/lib.sh
 q() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
-fail() { echo "FAIL: $*"; exit 1; }
-expect() {	# expect NAME EXPECTED ACTUAL
-	[ -n "$2" ] || fail "$1: nothing to compare with"
-	if [ "$2" = "$3" ]; then echo "ok: $1"; else fail "$1: expected '$2', got '$3'"; fi
-}
 
 if [ "$(q -c "SELECT current_setting('max_parallel_workers')::int >= 2 AND current_setting('max_worker_processes')::int >= 2")" != t ]; then
 	echo "max_parallel_workers or max_worker_processes is below 2: skipping"

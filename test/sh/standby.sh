@@ -28,11 +28,6 @@ node_start "$primary"
 
 qp() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -At -h "$primary" -p "$port" -U postgres -d postgres "$@"; }
 qs() { psql -X -q -v ON_ERROR_STOP=1 -At -h "$standby" -p $((port + 1)) -U postgres -d postgres "$@"; }
-fail() { echo "FAIL: $*"; exit 1; }
-expect() {	# expect NAME EXPECTED ACTUAL
-	[ -n "$2" ] || fail "$1: nothing to compare with"
-	if [ "$2" = "$3" ]; then echo "ok: $1"; else fail "$1: expected '$2', got '$3'"; fi
-}
 # the standby has replayed everything the primary has written so far
 wait_replay() {
 	local target
