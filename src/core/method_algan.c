@@ -37,10 +37,10 @@
  * D is regularised: its Adam steps carry the weight_decay option (default
  * 0.05 for this method; G has none), and the D that scores is the
  * exponential moving average of D's weights over the steps (decay
- * AVG_DECAY, less in the first steps).  A D without decay memorises the training rows, including
- * the anomalies among them, and the last step's D scores "where the
- * generator is now"; both flipped the ranking of whole tables from one
- * seed to the next.  Both networks use Adam with the learning_rate option
+ * AVG_DECAY, less in the first steps).  A D without decay memorises the
+ * training rows, including the anomalies among them, and the last step's
+ * D scores "where the generator is now"; both flipped the ranking of
+ * whole tables from one seed to the next.  Both networks use Adam with the learning_rate option
  * and beta1 = 0.5 (the DCGAN setting).  G is latent -> ...hidden -> dim
  * with the activation option and a linear output (the rows are
  * standardised); D is dim -> hidden... -> 1 with leaky ReLU (a dead ReLU
