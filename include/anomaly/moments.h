@@ -2,7 +2,8 @@
  *
  * moments.h
  *	  The bounding box, mean and covariance of a set of rows, and a loss
- *	  that pulls a batch of generated rows towards the last two.
+ *	  that pulls a batch of generated rows towards the last two.  The
+ *	  box's clamp and its entries in a model document, for the GANs.
  *
  * an_covariance serves PCA (the decomposition of the training
  * covariance) and the GANs (the target of their generators' moment
@@ -16,10 +17,28 @@
 #ifndef ANOMALY_MOMENTS_H
 #define ANOMALY_MOMENTS_H
 
-#include "anomaly/core.h"
+#include "anomaly/codec.h"
 
 /* per dimension the least (lo) and greatest (hi) value of the n rows x */
 extern void an_bounding_box(const float *x, size_t n, int dim, float *lo, float *hi);
+
+/*
+ * The n rows x clamped into the box [lo, hi] per dimension, into out (a
+ * NaN stays NaN), and per row the squared Euclidean distance from the row
+ * to the box into sq (NaN for a row with a NaN).  The GANs score a row
+ * with their discriminator where it was trained, inside the training
+ * rows' box, and add a term growing with the distance outside it.
+ */
+extern void an_box_clamp(const float *lo, const float *hi, const float *x, int n, int dim,
+						 float *out, double *sq);
+
+/*
+ * The "lo" and "hi" entries of a model document's state: dim floats each,
+ * allocated through ctx into *lo and *hi (the caller frees them, also on
+ * failure), lo <= hi in every dimension, else AN_ERR_CORRUPT.
+ */
+extern AnStatus an_get_box(AnContext *ctx, const AnObject *obj, int dim, float **lo,
+						   float **hi);
 
 /* training rows per sgemm when accumulating a covariance */
 #define AN_COV_BLOCK 256

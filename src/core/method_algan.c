@@ -37,10 +37,10 @@
  * D is regularised: its Adam steps carry the weight_decay option (default
  * 0.05 for this method; G has none), and the D that scores is the
  * exponential moving average of D's weights over the steps (decay
- * AVG_DECAY, less in the first steps).  A D without decay memorises the training rows, including
- * the anomalies among them, and the last step's D scores "where the
- * generator is now"; both flipped the ranking of whole tables from one
- * seed to the next.  Both networks use Adam with the learning_rate option
+ * AVG_DECAY, less in the first steps).  A D without decay memorises the
+ * training rows, including the anomalies among them, and the last step's
+ * D scores "where the generator is now"; both flipped the ranking of
+ * whole tables from one seed to the next.  Both networks use Adam with the learning_rate option
  * and beta1 = 0.5 (the DCGAN setting).  G is latent -> ...hidden -> dim
  * with the activation option and a linear output (the rows are
  * standardised); D is dim -> hidden... -> 1 with leaky ReLU (a dead ReLU
@@ -175,20 +175,6 @@ algan_destroy(AnContext *ctx, void *state)
 	an_free(ctx, g->bank);
 	an_moments_free(ctx, &g->moments);
 	an_free(ctx, g);
-}
-
-/* n rows of x clamped into the box, into out; a NaN stays NaN */
-static void
-clamp_rows(const Algan *g, const float *x, int n, float *out)
-{
-	for (int i = 0; i < n; i++)
-		for (int j = 0; j < g->dim; j++)
-		{
-			float		v = x[(size_t) i * g->dim + j];
-
-			out[(size_t) i * g->dim + j] = v < g->lo[j] ? g->lo[j]
-				: (v > g->hi[j] ? g->hi[j] : v);
-		}
 }
 
 /* dst's weights := src's (two networks of the same layout) */
@@ -408,21 +394,10 @@ algan_score(void *state, const float *x, int n, double *out)
 	Algan	   *g = state;
 	const float *logit;
 
-	clamp_rows(g, x, n, g->xin);
+	an_box_clamp(g->lo, g->hi, x, n, g->dim, g->xin, out);
 	logit = an_mlp_forward(&g->avg, g->xin, n);
 	for (int i = 0; i < n; i++)
-	{
-		double		sq = 0.0;
-
-		for (int j = 0; j < g->dim; j++)
-		{
-			double		v = x[(size_t) i * g->dim + j];
-			double		e = v < g->lo[j] ? g->lo[j] - v : (v > g->hi[j] ? v - g->hi[j] : 0.0);
-
-			sq += e * e;
-		}
-		out[i] = (double) logit[i] + sqrt(sq);
-	}
+		out[i] = (double) logit[i] + sqrt(out[i]);
 }
 
 /* integrated gradients: D's logit has no per-dimension form */
@@ -459,16 +434,7 @@ algan_encode(AnContext *ctx, const void *state, AnPacker *pk)
 static AnStatus
 algan_decode_fields(AnContext *ctx, const AnObject *obj, int dim, Algan *g)
 {
-	g->lo = an_alloc_array(ctx, dim, sizeof(float));
-	g->hi = an_alloc_array(ctx, dim, sizeof(float));
-	if (!g->lo || !g->hi)
-		return an_nomem(ctx);
-	AN_TRY(an_get_floats(ctx, obj, "lo", g->lo, dim));
-	AN_TRY(an_get_floats(ctx, obj, "hi", g->hi, dim));
-	for (int j = 0; j < dim; j++)
-		if (!(g->lo[j] <= g->hi[j]))
-			return an_error(ctx, AN_ERR_CORRUPT,
-							"corrupt model document: the ALGAN box is empty in dimension %d", j);
+	AN_TRY(an_get_box(ctx, obj, dim, &g->lo, &g->hi));
 	AN_TRY(an_get_mlp(ctx, obj, "discriminator", dim, false, AN_DECODE_BATCH, &g->avg));
 	if (an_mlp_out_dim(&g->avg) != 1 ||
 		g->avg.acts[g->avg.n_layers - 1] != AN_ACT_IDENTITY)

@@ -428,23 +428,10 @@ egbad_discrimination(Egbad *g, const float *x, int n, double *out)
 	const float *ec;
 	const float *logit;
 
+	/* a NaN stays NaN: the score is then reported as +Infinity */
+	an_box_clamp(g->lo, g->hi, x, n, d, g->xc, out);
 	for (int i = 0; i < n; i++)
-	{
-		double		sq = 0.0;
-
-		for (int j = 0; j < d; j++)
-		{
-			float		v = x[(size_t) i * d + j];
-			float		c = v < g->lo[j] ? g->lo[j] : (v > g->hi[j] ? g->hi[j] : v);
-
-			/* a NaN stays NaN: the score is then reported as +Infinity */
-			if (v != v)
-				c = v;
-			g->xc[(size_t) i * d + j] = c;
-			sq += ((double) v - c) * ((double) v - c);
-		}
-		out[i] = sq / d;
-	}
+		out[i] /= d;
 	ec = an_mlp_forward(&g->enc, g->xc, n);
 	for (int i = 0; i < n; i++)
 	{
@@ -553,16 +540,7 @@ egbad_decode_fields(AnContext *ctx, const AnObject *obj, int dim, Egbad *g)
 						"corrupt model document: field \"lambda\" is out of range");
 	AN_TRY(an_get_int(ctx, obj, "latent", 1, 65536, &latent));
 	g->latent = (int) latent;
-	g->lo = an_alloc_array(ctx, dim, sizeof(float));
-	g->hi = an_alloc_array(ctx, dim, sizeof(float));
-	if (!g->lo || !g->hi)
-		return an_nomem(ctx);
-	AN_TRY(an_get_floats(ctx, obj, "lo", g->lo, dim));
-	AN_TRY(an_get_floats(ctx, obj, "hi", g->hi, dim));
-	for (int j = 0; j < dim; j++)
-		if (!(g->lo[j] <= g->hi[j]))
-			return an_error(ctx, AN_ERR_CORRUPT,
-							"corrupt model document: the EGBAD box is empty in dimension %d", j);
+	AN_TRY(an_get_box(ctx, obj, dim, &g->lo, &g->hi));
 
 	AN_TRY(an_get_mlp(ctx, obj, "encoder", dim, false, AN_DECODE_BATCH, &g->enc));
 	if (an_mlp_out_dim(&g->enc) != g->latent ||

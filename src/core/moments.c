@@ -3,7 +3,7 @@
  * moments.c
  *	  Bounding boxes, means and covariances of rows, and the moment-
  *	  matching loss of a generator (feature matching, Salimans et al.
- *	  2016, on the identity feature).
+ *	  2016, on the identity feature); the GANs' clamp into a box.
  *
  * A GAN's generator trained adversarially alone can collapse onto the
  * densest part of tabular rows; adding the distance between a batch's
@@ -39,6 +39,43 @@ an_bounding_box(const float *x, size_t n, int dim, float *lo, float *hi)
 			if (v > hi[j])
 				hi[j] = v;
 		}
+}
+
+void
+an_box_clamp(const float *lo, const float *hi, const float *x, int n, int dim,
+			 float *out, double *sq)
+{
+	for (int i = 0; i < n; i++)
+	{
+		double		d2 = 0.0;
+
+		for (int j = 0; j < dim; j++)
+		{
+			float		v = x[(size_t) i * dim + j];
+			float		c = v < lo[j] ? lo[j] : (v > hi[j] ? hi[j] : v);
+
+			/* NaN compares false both ways: c is v, and v - c NaN */
+			out[(size_t) i * dim + j] = c;
+			d2 += ((double) v - c) * ((double) v - c);
+		}
+		sq[i] = d2;
+	}
+}
+
+AnStatus
+an_get_box(AnContext *ctx, const AnObject *obj, int dim, float **lo, float **hi)
+{
+	*lo = an_alloc_array(ctx, dim, sizeof(float));
+	*hi = an_alloc_array(ctx, dim, sizeof(float));
+	if (!*lo || !*hi)
+		return an_nomem(ctx);
+	AN_TRY(an_get_floats(ctx, obj, "lo", *lo, dim));
+	AN_TRY(an_get_floats(ctx, obj, "hi", *hi, dim));
+	for (int j = 0; j < dim; j++)
+		if (!((*lo)[j] <= (*hi)[j]))
+			return an_error(ctx, AN_ERR_CORRUPT,
+							"corrupt model document: the box is empty in dimension %d", j);
+	return AN_OK;
 }
 
 AnStatus
