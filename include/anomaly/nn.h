@@ -86,6 +86,9 @@ extern void an_dense_free(AnContext *ctx, AnDense *layer);
 extern void an_dense_init(AnDense *layer, AnRng *rng);
 extern void an_dense_forward(const AnDense *layer, const float *x, int n, float *y);
 
+/* gb = the column sums of dy (n x out); the layer must have a bias */
+extern void an_dense_bias_gradient(AnDense *layer, int n, const float *dy);
+
 /* from dy (n x out): gw, gb and, if dx is not NULL, dx (n x in) */
 extern void an_dense_backward(AnDense *layer, const float *x, int n,
 							  const float *dy, float *dx);

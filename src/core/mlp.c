@@ -279,16 +279,7 @@ dense_backward_blocks(const AnMlp *mlp, AnDense *layer, const float *x, int n,
 				 layer->gw + (size_t) o * in, in);
 	}
 	if (layer->gb)
-	{
-		memset(layer->gb, 0, out * sizeof(float));
-		for (int i = 0; i < n; i++)
-		{
-			const float *row = dy + (size_t) i * out;
-
-			for (int j = 0; j < out; j++)
-				layer->gb[j] += row[j];
-		}
-	}
+		an_dense_bias_gradient(layer, n, dy);
 	if (dx)
 		for (int r = 0; r < n; r += rows)
 		{
