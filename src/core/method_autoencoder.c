@@ -12,7 +12,7 @@
  * the narrow bottleneck that goes negative on every row gets no gradient
  * again, and the seeds where that happens early reconstruct worse and detect
  * worse.  The sweep of docs/benchmarks.md ("Defaults: the sweep") measured
- * leaky ReLU at +0.016 mean AUROC and +0.032 on the worst of three seeds
+ * leaky ReLU at +0.008 mean AUROC and +0.025 on the worst of ten seeds
  * over the shared tables.
  *
  * IDENTIFICATION
