@@ -111,7 +111,7 @@ expect "anomaly_explain on a shard (router query)" \
 	"$(qc -c "SELECT string_agg(e.feature || '=' || e.contribution, ',') FROM (SELECT (anomaly.anomaly_explain('m', t)).* FROM tx_plain t WHERE id = 7) e")" \
 	"$(qc -c "SELECT string_agg(e.feature || '=' || e.contribution, ',') FROM (SELECT (anomaly.anomaly_explain('m', t)).* FROM tx t WHERE id = 7) e")"
 for n in 1 2; do
-	calls=$(qw "$n" -c "SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions WHERE funcname = 'anomaly_score'")
+	calls=$(qw "$n" -c "SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions WHERE funcname IN ('anomaly_score', 'anomaly_score_columns')")
 	[ "$calls" -gt 0 ] || fail "worker $n did not score"
 done
 echo "ok: both workers scored"
