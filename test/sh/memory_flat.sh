@@ -6,7 +6,9 @@
 # on the 2-core test machine; MEMORY_ROWS=10000000 for the full figure, see docs/security.md)
 # in one query (generate_series in the select list, streamed, no stored table), then 100k
 # one-row SELECTs sent by the client, then 100k one-row scorings in a PL/pgSQL loop (each a new
-# executor run, so a new catalog lookup and cache validation, all in one transaction).  After
+# executor run, so a new catalog lookup and cache validation, all in one transaction), then
+# the same through the planner's column form of a table's whole row (anomaly_score_columns):
+# MEMORY_ROWS rows of the table crossed with a series, and 20k one-row queries.  After
 # each phase it reads its own RssAnon from /proc/<pid>/status (anonymous memory: the shared
 # buffers it touches are not counted), its peak RSS (VmHWM: memory used and freed within a
 # query, such as a per-row leak into the query's context, shows there) and the total of
@@ -54,6 +56,20 @@ SELECT 'scored ' || count(s) FROM (
     FROM (SELECT generate_series(1, $1) AS g) q) z;
 SQL
 }
+# the planner's column form (anomaly_score_columns) of a table's whole row:
+# $1 rows, the table crossed with a series
+score_table_rows() {
+	cat <<SQL
+SELECT 'scored_columns ' || count(anomaly.anomaly_score('mf_model', t))
+FROM mf_src t CROSS JOIN generate_series(1, $(($1 / 2000))) g;
+SQL
+}
+table_row_queries() {	# $1 statements, each scoring one row of the table in the column form
+	awk -v n="$1" 'BEGIN { for (i = 1; i <= n; i++)
+		printf "SELECT anomaly.anomaly_score(%cmf_model%c, t) > 0 FROM mf_src t LIMIT 1;\n", 39, 39 }'
+}
+plan=$(psql -X -q -At -c "EXPLAIN (VERBOSE, COSTS OFF) SELECT anomaly.anomaly_score('mf_model', t) FROM mf_src t CROSS JOIN generate_series(1, 2) g")
+grep -q "anomaly_score_columns" <<<"$plan" || { echo "$plan"; echo "the column form is not used"; exit 1; }
 {
 	echo "SET client_min_messages = warning;"
 	# LLVM's JIT, which a query of millions of rows triggers, keeps about 10 MB once loaded
@@ -62,6 +78,8 @@ SQL
 	score_rows 200000
 	one_row_queries 10000
 	echo "DO \$\$ BEGIN FOR i IN 1..10000 LOOP PERFORM anomaly.anomaly_score('mf_model', ROW(i, i % 24, 'a')::mf_src); END LOOP; END \$\$;"
+	score_table_rows 200000
+	table_row_queries 2000
 	measure warm
 	score_rows "$rows"
 	measure rows
@@ -69,12 +87,17 @@ SQL
 	measure queries
 	echo "DO \$\$ BEGIN FOR i IN 1..100000 LOOP PERFORM anomaly.anomaly_score('mf_model', ROW(i, i % 24, 'b')::mf_src); END LOOP; END \$\$;"
 	measure loop
+	score_table_rows "$rows"
+	measure columns
+	table_row_queries 20000
+	measure column_queries
 } >"$work/script.sql"
 
-psql -X -q -At -v ON_ERROR_STOP=1 -f "$work/script.sql" | grep -E '^(mem|scored) ' >"$work/out.txt"
+psql -X -q -At -v ON_ERROR_STOP=1 -f "$work/script.sql" | grep -E '^(mem|scored|scored_columns) ' >"$work/out.txt"
 cat "$work/out.txt"
 grep -qx "scored $rows" "$work/out.txt" || { echo "expected $rows rows scored"; exit 1; }
-[ "$(grep -c '^mem ' "$work/out.txt")" = 4 ] || { echo "missing measurements"; exit 1; }
+grep -qx "scored_columns $(($rows / 2000 * 2000))" "$work/out.txt" || { echo "expected $rows table rows scored"; exit 1; }
+[ "$(grep -c '^mem ' "$work/out.txt")" = 6 ] || { echo "missing measurements"; exit 1; }
 read -r _ _ rss0 cxt0 hwm0 < <(grep '^mem warm ' "$work/out.txt")
 status=0
 while read -r _ phase rss cxt hwm; do
