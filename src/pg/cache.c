@@ -135,7 +135,7 @@ missing_model(const char *name, const AnomalyModelRef *ref)
 	ereport(ERROR,
 			(errcode(ERRCODE_UNDEFINED_OBJECT),
 			 errmsg("model \"%s\" does not exist", ref->name),
-			 errhint("Create it with anomaly_create_model(), or list models in anomaly.models.")));
+			 errhint("Create it with anomaly.anomaly_create_model(), or list models in anomaly.models.")));
 }
 
 AnomalyCachedModel *

@@ -327,14 +327,14 @@ anomaly_check_privilege(const char *name, const AnomalyCatalogEntry *entry,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to read model \"%s\"", name),
 				 errdetail("Reading a model's document, source or features needs the \"read\" privilege on it."),
-				 errhint("The model's owner may grant it with anomaly_grant('%s', '%s', 'read').",
+				 errhint("The model's owner may grant it with anomaly.anomaly_grant('%s', '%s', 'read').",
 						 name, GetUserNameFromId(GetUserId(), false))));
 	if (need == ANOMALY_PRIV_SCORE && !entry->may_score)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to score with model \"%s\"", name),
 				 errdetail("Scoring needs the \"score\" privilege on the model."),
-				 errhint("The model's owner may grant it with anomaly_grant('%s', '%s').",
+				 errhint("The model's owner may grant it with anomaly.anomaly_grant('%s', '%s').",
 						 name, GetUserNameFromId(GetUserId(), false))));
 }
 
@@ -460,7 +460,7 @@ anomaly_catalog_check_create(const char *name, bool replace, AnomalyCatalogApi a
 			ereport(ERROR,
 					(errcode(ERRCODE_DUPLICATE_OBJECT),
 					 errmsg("model \"%s\" already exists", name),
-					 errhint("Use replace => true to train a new version, or drop it with anomaly_drop_model().")));
+					 errhint("Use replace => true to train a new version, or drop it with anomaly.anomaly_drop_model().")));
 		anomaly_check_owner(name, owner);
 	}
 	SPI_finish();

@@ -398,7 +398,7 @@ anomaly_distribute_catalog(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("the model catalog is distributed from the Citus coordinator"),
-				 errhint("Call anomaly_distribute_catalog() on the coordinator.")));
+				 errhint("Call anomaly.anomaly_distribute_catalog() on the coordinator.")));
 
 	/* no model changes meanwhile: they would miss the copy */
 	anomaly_spi_exec("LOCK TABLE anomaly.model_versions, anomaly.model_names, "

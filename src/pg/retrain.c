@@ -61,7 +61,7 @@ stored_training(const char *name, StoredTraining *st)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("model \"%s\" has no deployed version", name),
-				 errhint("Deploy one with anomaly_deploy().")));
+				 errhint("Deploy one with anomaly.anomaly_deploy().")));
 	tuple = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
 
@@ -99,7 +99,7 @@ anomaly_retrain(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("model \"%s\" has no source to retrain from", name),
 				 errdetail("Its deployed version was imported."),
-				 errhint("Train a new version with anomaly_create_model(..., replace => true).")));
+				 errhint("Train a new version with anomaly.anomaly_create_model(..., replace => true).")));
 
 	/* the previous version's feature columns, from its document */
 	previous = anomaly_cache_get(name, ANOMALY_PRIV_READ);

@@ -283,7 +283,7 @@ discover_columns(TupleDesc desc, List *exclude, List *keep, MemoryContext data_c
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("feature column \"%s\" of the previous version does not exist in the source", name),
-					 errhint("A retrain keeps the previous version's features; to change them, train with anomaly_create_model(..., replace => true).")));
+					 errhint("A retrain keeps the previous version's features; to change them, train with anomaly.anomaly_create_model(..., replace => true).")));
 	}
 
 	for (int i = 0; i < desc->natts; i++)

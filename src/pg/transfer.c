@@ -132,7 +132,7 @@ anomaly_import_model(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("%s", ctx.errmsg),
-				 errhint("Pass the bytes anomaly_export_model() returned, unchanged.")));
+				 errhint("Pass the bytes anomaly.anomaly_export_model() returned, unchanged.")));
 
 	memset(&v, 0, sizeof(v));
 	v.name = name;

@@ -79,7 +79,7 @@ deployed_version(const char *name)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("model \"%s\" has no deployed version", name),
-				 errhint("Deploy one with anomaly_deploy().")));
+				 errhint("Deploy one with anomaly.anomaly_deploy().")));
 	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
 									   SPI_tuptable->tupdesc, 1, &isnull));
 }
@@ -101,7 +101,7 @@ anomaly_deploy(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("anomaly_deploy takes the model name and the version apart"),
-				 errhint("Call anomaly_deploy('%s', %d).", ref.name, ref.version)));
+				 errhint("Call anomaly.anomaly_deploy('%s', %d).", ref.name, ref.version)));
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -260,7 +260,7 @@ anomaly_drop_model(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_OBJECT_IN_USE),
 					 errmsg("cannot drop version %d of model \"%s\" because it is deployed",
 							ref.version, ref.name),
-					 errhint("Deploy another version with anomaly_deploy() first, or drop the whole model.")));
+					 errhint("Deploy another version with anomaly.anomaly_deploy() first, or drop the whole model.")));
 		}
 	}
 	if (!OidIsValid(owner))
@@ -288,7 +288,7 @@ anomaly_drop_model(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
 				 errmsg("cannot drop model \"%s\" because other objects depend on it", arg),
 				 errdetail("Used by %s.", users.data),
-				 errhint("Drop the trigger first, or call anomaly_drop_model('%s', force => true): "
+				 errhint("Drop the trigger first, or call anomaly.anomaly_drop_model('%s', force => true): "
 						 "the trigger then fails on every row until a model of that name exists again.",
 						 arg)));
 	if (n_users > 0)
