@@ -203,6 +203,26 @@ anomaly_feature_accepts(AnFeatureKind kind, AnomalyTypeClass cls)
 	return false;
 }
 
+/*
+ * Feature i of state's model is read from position pos (an attribute of
+ * the row, or an argument of the column form) of type typid: check that
+ * the type can carry the feature, and record where and how to read it.
+ */
+static void
+map_feature(ScoreState *state, int i, int pos, Oid typid)
+{
+	const AnFeature *f = &state->cached->model.spec.features[i];
+
+	if (!anomaly_feature_accepts(f->kind, anomaly_type_class(typid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" has type %s, but model \"%s\" expects %s",
+						f->name, format_type_be(typid),
+						state->name, class_description(f->kind))));
+	state->attno[i] = pos;
+	state->basetype[i] = getBaseType(typid);
+}
+
 /* map the columns of desc (the type row_type, row_typmod) to the features */
 static void
 build_row_map(MemoryContext mcxt, ScoreState *state, TupleDesc source_desc,
@@ -254,14 +274,7 @@ build_row_map(MemoryContext mcxt, ScoreState *state, TupleDesc source_desc,
 					 errmsg("column \"%s\" of model \"%s\" is missing from the row",
 							f->name, state->name),
 					 errhint("Pass a row with every feature column, by name (for example the table's row).")));
-		if (!anomaly_feature_accepts(f->kind, anomaly_type_class(TupleDescAttr(desc, found)->atttypid)))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("column \"%s\" has type %s, but model \"%s\" expects %s",
-							f->name, format_type_be(TupleDescAttr(desc, found)->atttypid),
-							state->name, class_description(f->kind))));
-		state->attno[i] = found;
-		state->basetype[i] = getBaseType(TupleDescAttr(desc, found)->atttypid);
+		map_feature(state, i, found, TupleDescAttr(desc, found)->atttypid);
 	}
 	state->row_type = row_type;
 	state->row_typmod = row_typmod;
@@ -554,14 +567,7 @@ build_column_map(FunctionCallInfo fcinfo, ScoreState *state)
 		argtype = get_fn_expr_argtype(fcinfo->flinfo, FIRST_COLUMN_ARG + found);
 		if (!OidIsValid(argtype))
 			elog(ERROR, "could not determine the type of column \"%s\"", f->name);
-		if (!anomaly_feature_accepts(f->kind, anomaly_type_class(argtype)))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("column \"%s\" has type %s, but model \"%s\" expects %s",
-							f->name, format_type_be(argtype),
-							state->name, class_description(f->kind))));
-		state->attno[i] = FIRST_COLUMN_ARG + found;
-		state->basetype[i] = getBaseType(argtype);
+		map_feature(state, i, FIRST_COLUMN_ARG + found, argtype);
 	}
 	if (state->desc)
 	{
