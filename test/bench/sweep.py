@@ -1,26 +1,39 @@
 #!/usr/bin/python3
 """Sweep of the neural defaults over every shared table (issue 13).
 
-    test/bench/sweep.py [--method autoencoder] [--seeds 1 2 3] [--configs a,b,...] [--networks K] [--list]
+    test/bench/sweep.py [--method autoencoder] [--seeds 1 2 3] [--configs a,b,...] [--networks K]
+                        [--mix a,b,... [--mix ...]] [--combine mean|z|rank] [--cache DIR] [--jobs J] [--list]
 
 For every table of ../shared/data/tabular and every seed, runs build/core_quality on the
 PyOD protocol (split=0.6 split_seed=seed: train on a seeded 60% of the rows, labels unused,
 score the other 40%) with each configuration below, and prints AUROC per table (mean over
 seeds and worst seed) and, per configuration, the mean over tables of both.  A configuration
-is a function of the table's width d and training rows n giving core options; "default"
-passes none, so it measures an_options_resolve() as built.  --networks K scores with the mean
+is a function of the table's width d and training rows n giving the core options of one
+network; "default" passes none but networks=1, so it measures an_options_resolve() as built
+for one network (the autoencoder's default model is the mean of five: --networks 5).  --networks K scores with the mean
 of K models (seeds s, s + 1000, ...), an estimate of an ensemble; with --pick-by-loss, the
 one of the K with the lowest loss (validation loss by default), an estimate of restarts.  A name a+b combines
 configurations a and b (b's options come later and win over a's).
 
+--mix a,b,c (repeatable) adds a column for an ensemble of mixed configurations: one model per
+listed configuration, the k-th trained with seed s + 1000 k, scores combined per row.  --combine
+says how: "mean" averages the raw scores (reconstruction errors share the scaled space),
+"z" first standardises each model's scores by the mean and sd of its scores on its own training
+rows, "rank" replaces each score by the fraction of that model's training scores below it (both
+label-free, so a model could do the same).  With --cache DIR (default build/sweep-cache) every
+model's per-row scores are kept, keyed by method, configuration, table, split seed and training
+seed, so further mixes and combinations re-read them instead of retraining (delete the directory
+after changing the core).  --jobs J trains J models at a time.
+
 Prints "skipped" and exits 77 without ../shared.
 """
 import argparse
+import bisect
+import concurrent.futures
 import math
 import os
 import subprocess
 import sys
-import tempfile
 
 here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.normpath(os.path.join(here, "..", ".."))
@@ -61,6 +74,7 @@ def rule_epochs(n, steps_target, batch=None, val=0.1):
 
 CONFIGS = {
     "default": lambda d, n: [],
+    "networks_5": lambda d, n: ["networks=5"],   # the built default model, five networks
     "ref_64_16": lambda d, n: ["hidden=[64]", "latent=16"],
     "hidden_min64": lambda d, n: [f"hidden=[{max(64, rule_hidden(d))}]"],
     "latent_half": lambda d, n: [f"latent={max(2, rule_latent(d) // 2)}"],
@@ -112,39 +126,69 @@ def auroc(labels, scores):
     return (rank_sum - p * (p + 1) / 2.0) / (p * (len(labels) - p))
 
 
-def run(method, path, seed, opts, networks=1, restarts_by_loss=False):
-    """AUROC on the held-out rows; with networks > 1, of the mean score of that many
-    models trained on the same split with seeds seed, seed + 1000, ... (an ensemble
-    estimated from core_quality's dump= files, for deciding whether one is worth building)."""
-    cmd = [os.path.join(root, "build", "core_quality"), method, path, "split=0.6",
-           f"split_seed={seed}"] + opts
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
-    if networks == 1:
-        out = subprocess.run(cmd + [f"seed={seed}"], capture_output=True, text=True, env=env,
-                             check=True).stdout.split()
-        return float(out[out.index("auroc") + 1])
-    if restarts_by_loss:
-        # keep the model with the lowest loss (the best validation loss): label-free
-        best = None
-        for k in range(networks):
-            out = subprocess.run(cmd + [f"seed={seed + 1000 * k}"], capture_output=True, text=True,
-                                 env=env, check=True).stdout.split()
-            loss, auc = float(out[out.index("loss") + 1]), float(out[out.index("auroc") + 1])
-            if best is None or loss < best[0]:
-                best = (loss, auc)
-        return best[1]
+def one_network(method):
+    """A configuration describes one network: the autoencoder's own default, the mean of
+    several (method_autoencoder.c), is what --networks K and --mix estimate."""
+    return ["networks=1"] if method == "autoencoder" else []
+
+
+def cached_scores(method, path, seed, config, train_seed, opts, cache):
+    """(test scores, test labels, training scores) of one model, from the cache or trained."""
+    table = os.path.basename(path)[:-4]
+    prefix = os.path.join(cache, method, config, f"{table}.s{seed}.t{train_seed}")
+    if not os.path.exists(prefix + ".test"):
+        os.makedirs(os.path.dirname(prefix), exist_ok=True)
+        tmp = prefix + f".tmp{os.getpid()}"
+        cmd = [os.path.join(root, "build", "core_quality"), method, path, "split=0.6",
+               f"split_seed={seed}"] + one_network(method) + opts + [f"seed={train_seed}", f"dump={tmp}"]
+        env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+        subprocess.run(cmd, capture_output=True, env=env, check=True)
+        os.replace(tmp + ".train", prefix + ".train")
+        os.replace(tmp + ".test", prefix + ".test")
+    with open(prefix + ".test") as fh:
+        rows = [line.split() for line in fh]
+    with open(prefix + ".train") as fh:
+        train = [float(line) for line in fh]
+    return [float(r[0]) for r in rows], [int(float(r[1])) for r in rows], train
+
+
+def normalise(scores, train, combine):
+    if combine == "mean":
+        return scores
+    if combine == "z":
+        m = sum(train) / len(train)
+        sd = math.sqrt(sum((t - m) ** 2 for t in train) / len(train)) or 1.0
+        return [(x - m) / sd for x in scores]
+    ref = sorted(train)
+    return [bisect.bisect_left(ref, x) / len(ref) for x in scores]
+
+
+def ensemble_auroc(method, path, seed, members, d, n_train, cache, combine="mean"):
+    """AUROC of the combined scores of one model per member configuration, the k-th
+    trained with seed seed + 1000 k."""
     total, labels = None, None
-    with tempfile.TemporaryDirectory() as tmp:
-        for k in range(networks):
-            prefix = os.path.join(tmp, str(k))
-            subprocess.run(cmd + [f"seed={seed + 1000 * k}", f"dump={prefix}"], capture_output=True,
-                           env=env, check=True)
-            with open(prefix + ".test") as fh:
-                rows = [line.split() for line in fh]
-            scores = [float(r[0]) for r in rows]
-            labels = [int(float(r[1])) for r in rows]
-            total = scores if total is None else [a + b for a, b in zip(total, scores)]
+    for k, config in enumerate(members):
+        opts = [o for part in config.split("+") for o in CONFIGS[part](d, n_train)]
+        scores, labels, train = cached_scores(method, path, seed, config, seed + 1000 * k, opts, cache)
+        scores = normalise(scores, train, combine)
+        total = scores if total is None else [a + b for a, b in zip(total, scores)]
     return auroc(labels, total)
+
+
+def run(method, path, seed, opts, networks=1, restarts_by_loss=False):
+    """AUROC on the held-out rows of one model, or (restarts_by_loss) of the one of
+    `networks` models (seeds seed, seed + 1000, ...) with the lowest loss."""
+    cmd = [os.path.join(root, "build", "core_quality"), method, path, "split=0.6",
+           f"split_seed={seed}"] + one_network(method) + opts
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    best = None
+    for k in range(networks if restarts_by_loss else 1):
+        out = subprocess.run(cmd + [f"seed={seed + 1000 * k}"], capture_output=True, text=True,
+                             env=env, check=True).stdout.split()
+        loss, auc = float(out[out.index("loss") + 1]), float(out[out.index("auroc") + 1])
+        if best is None or loss < best[0]:
+            best = (loss, auc)
+    return best[1]
 
 
 def main():
@@ -156,6 +200,13 @@ def main():
                     help="score with the mean of this many models (seeds s, s+1000, ...)")
     ap.add_argument("--pick-by-loss", action="store_true",
                     help="with --networks K: keep the one of the K models with the lowest loss")
+    ap.add_argument("--mix", action="append", default=[],
+                    help="a column for the ensemble of one model per listed configuration")
+    ap.add_argument("--combine", choices=["mean", "z", "rank"], default="mean")
+    ap.add_argument("--cache", default=os.path.join(root, "build", "sweep-cache"))
+    ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--against", help="reference figures per table: reference_split.py's output, "
+                    "or lines 'table mean worst'; marks the tables that miss issue 13's targets")
     ap.add_argument("--list", action="store_true")
     a = ap.parse_args()
     if a.list:
@@ -165,35 +216,91 @@ def main():
         print(f"skipped: {shared} not found")
         sys.exit(77)
     subprocess.run(["make", "-s", "-C", root, "build/core_quality"], check=True, stdout=subprocess.DEVNULL)
-    configs = a.configs.split(",")
     ts = tables()
+    # columns: a configuration (one model, the mean of --networks models, or the lowest-loss
+    # one of them), then each --mix ensemble
+    columns = []
+    for c in (a.configs.split(",") if a.configs else []):
+        if a.networks > 1 and a.pick_by_loss:
+            columns.append((c, None))
+        else:
+            columns.append((c if a.networks == 1 else f"{c} x{a.networks}", [c] * a.networks))
+    columns += [(m, m.split(",")) for m in a.mix]
+
+    # train what the cache lacks, J at a time
+    todo = set()
+    for name, path, d, n in ts:
+        n_train = int(math.floor(0.6 * n + 0.5))
+        for _, members in columns:
+            for k, c in enumerate(members or []):
+                for s in a.seeds:
+                    todo.add((path, s, c, s + 1000 * k, d, n_train))
+    with concurrent.futures.ThreadPoolExecutor(a.jobs) as pool:
+        list(pool.map(lambda t: cached_scores(a.method, t[0], t[1], t[2], t[3],
+                                              [o for part in t[2].split("+") for o in CONFIGS[part](t[4], t[5])],
+                                              a.cache), sorted(todo)))
+
+    against = {}
+    if a.against:
+        with open(a.against) as fh:
+            for line in fh:
+                f = line.split()
+                if len(f) >= 6 and not line.startswith("#"):
+                    try:
+                        against[f[0]] = (float(f[3]), float(f[5]))
+                    except ValueError:
+                        pass
+                elif len(f) == 3 and not line.startswith("#"):
+                    against[f[0]] = (float(f[1]), float(f[2]))
+
     print(f"# {a.method}, AUROC on the 40% held out, mean (worst) over seeds {a.seeds}"
           + (f", {'the lowest-loss' if a.pick_by_loss else 'mean score'} of {a.networks} models"
-             if a.networks > 1 else ""))
-    print("| table | d | n | " + " | ".join(configs) + " |")
-    print("|---|---|---|" + "---|" * len(configs))
-    means = {c: [] for c in configs}
-    worsts = {c: [] for c in configs}
+             if a.networks > 1 else "") + (f", ensembles combined by {a.combine}" if a.mix or a.networks > 1 else ""))
+    print("| table | d | n | " + " | ".join(c for c, _ in columns)
+          + (" | reference |" if against else " |"))
+    print("|---|---|---|" + "---|" * (len(columns) + bool(against)))
+    means = {c: [] for c, _ in columns}
+    worsts = {c: [] for c, _ in columns}
+    met = {c: [0, 0, 0] for c, _ in columns}   # within 0.02 of the reference, gap <= 0.05, both
     for name, path, d, n in ts:
         n_train = int(math.floor(0.6 * n + 0.5))
         cells = []
-        for c in configs:
-            opts = [o for part in c.split("+") for o in CONFIGS[part](d, n_train)]
-            aucs = [run(a.method, path, s, opts, a.networks, a.pick_by_loss) for s in a.seeds]
+        for c, members in columns:
+            if members is None:
+                opts = [o for part in c.split("+") for o in CONFIGS[part](d, n_train)]
+                aucs = [run(a.method, path, s, opts, a.networks, True) for s in a.seeds]
+            else:
+                aucs = [ensemble_auroc(a.method, path, s, members, d, n_train, a.cache, a.combine)
+                        for s in a.seeds]
             m, w = sum(aucs) / len(aucs), min(aucs)
             means[c].append(m)
             worsts[c].append(w)
-            cells.append(f"{m:.3f} ({w:.3f})")
-        print(f"| {name} | {d} | {n} | " + " | ".join(cells) + " |", flush=True)
+            mark = ""
+            if name in against:
+                ok_mean, ok_gap = m >= against[name][0] - 0.02, m - w <= 0.05
+                met[c][0] += ok_mean
+                met[c][1] += ok_gap
+                met[c][2] += ok_mean and ok_gap
+                mark = ("" if ok_mean else " <") + ("" if ok_gap else " ~")
+            cells.append(f"{m:.3f} ({w:.3f}){mark}")
+        ref = (f" | {against[name][0]:.3f} ({against[name][1]:.3f})" if name in against
+               else (" | " if against else ""))
+        print(f"| {name} | {d} | {n} | " + " | ".join(cells) + ref + " |", flush=True)
     mm = lambda v: sum(v) / len(v)
-    print("| **mean** | | | " + " | ".join(f"**{mm(means[c]):.4f} ({mm(worsts[c]):.4f})**" for c in configs) + " |")
+    print("| **mean** | | | " + " | ".join(f"**{mm(means[c]):.4f} ({mm(worsts[c]):.4f})**" for c, _ in columns) + " |")
     small = [i for i, t in enumerate(ts) if t[2] <= 16]
     wide = [i for i, t in enumerate(ts) if t[2] >= 100]
     for label, idx in (("d <= 16", small), ("d >= 100", wide)):
         print(f"| mean, {label} | | | " + " | ".join(
-            f"{mm([means[c][i] for i in idx]):.4f} ({mm([worsts[c][i] for i in idx]):.4f})" for c in configs) + " |")
+            f"{mm([means[c][i] for i in idx]):.4f} ({mm([worsts[c][i] for i in idx]):.4f})" for c, _ in columns) + " |")
     print("| mean gap mean - worst | | | " + " | ".join(
-        f"{mm([m - w for m, w in zip(means[c], worsts[c])]):.4f}" for c in configs) + " |")
+        f"{mm([m - w for m, w in zip(means[c], worsts[c])]):.4f}" for c, _ in columns) + " |")
+    print("| tables with gap > 0.05 | | | " + " | ".join(
+        str(sum(m - w > 0.05 for m, w in zip(means[c], worsts[c]))) for c, _ in columns) + " |")
+    if against:
+        print("| tables within 0.02 of the reference or better / gap <= 0.05 / both | | | "
+              + " | ".join(f"{met[c][0]} / {met[c][1]} / {met[c][2]}" for c, _ in columns) + " |")
+        print("\n(< : below the reference by more than 0.02; ~ : worst seed more than 0.05 under the mean)")
 
 
 if __name__ == "__main__":
