@@ -48,6 +48,8 @@ extern void an_pack_key_floats(AnPacker *pk, const char *key, const float *v, si
 extern void an_pack_key_reals(AnPacker *pk, const char *key, const double *v, size_t n);
 /* a network: {"layers": [{"in", "out", "activation", "weight", "bias"?}...]} */
 extern void an_pack_key_mlp(AnPacker *pk, const char *key, const AnMlp *mlp);
+/* the same network without a key: an element of an array of networks */
+extern void an_pack_mlp(AnPacker *pk, const AnMlp *mlp);
 
 /* ---- reading ---- */
 
@@ -102,5 +104,12 @@ extern AnStatus an_get_reals(AnContext *ctx, const AnObject *map, const char *ke
  */
 extern AnStatus an_get_mlp(AnContext *ctx, const AnObject *map, const char *key,
 						   int in_dim, bool trainable, int max_batch, AnMlp *mlp);
+
+/*
+ * The same from the network's map itself (an element of an array of
+ * networks); key names it in error messages.
+ */
+extern AnStatus an_get_mlp_object(AnContext *ctx, const AnObject *net, const char *key,
+								  int in_dim, bool trainable, int max_batch, AnMlp *mlp);
 
 #endif							/* ANOMALY_CODEC_H */

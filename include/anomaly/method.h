@@ -105,6 +105,13 @@ typedef struct AnMethod
 	void		(*params) (void *state, AnParamList *list);
 
 	/*
+	 * Optional: once the state is trained, adjust the epochs and loss the
+	 * model reports, given those of the epoch loop's run (a method that
+	 * trains several networks reports what sums them up).
+	 */
+	void		(*train_summary) (void *state, int *epochs_run, double *loss);
+
+	/*
 	 * inference: n <= AN_SCORE_BATCH rows (AN_DECODE_BATCH on a decoded
 	 * state), higher = more anomalous; a non-finite result is reported as
 	 * +Infinity by an_model_score_*

@@ -154,6 +154,12 @@ void
 an_pack_key_mlp(AnPacker *pk, const char *key, const AnMlp *mlp)
 {
 	an_pack_str(pk, key);
+	an_pack_mlp(pk, mlp);
+}
+
+void
+an_pack_mlp(AnPacker *pk, const AnMlp *mlp)
+{
 	msgpack_pack_map(pk, 1);
 	an_pack_str(pk, "layers");
 	msgpack_pack_array(pk, mlp->n_layers);
@@ -463,6 +469,16 @@ an_get_mlp(AnContext *ctx, const AnObject *map, const char *key, int in_dim,
 		   bool trainable, int max_batch, AnMlp *mlp)
 {
 	const AnObject *net;
+
+	memset(mlp, 0, sizeof(*mlp));
+	AN_TRY(an_get_map(ctx, map, key, &net));
+	return an_get_mlp_object(ctx, net, key, in_dim, trainable, max_batch, mlp);
+}
+
+AnStatus
+an_get_mlp_object(AnContext *ctx, const AnObject *net, const char *key, int in_dim,
+				  bool trainable, int max_batch, AnMlp *mlp)
+{
 	const AnObject *layers;
 	int			dims[AN_MAX_LAYERS + 1];
 	AnActivation acts[AN_MAX_LAYERS];
@@ -471,7 +487,9 @@ an_get_mlp(AnContext *ctx, const AnObject *map, const char *key, int in_dim,
 	AnStatus	st;
 
 	memset(mlp, 0, sizeof(*mlp));
-	AN_TRY(an_get_map(ctx, map, key, &net));
+	if (net->type != MSGPACK_OBJECT_MAP)
+		return an_error(ctx, AN_ERR_CORRUPT,
+						"corrupt model document: network \"%s\" is not a map", key);
 	AN_TRY(an_get_array(ctx, net, "layers", &layers));
 	n = (int) layers->via.array.size;
 	if (n < 1 || n > AN_MAX_LAYERS)

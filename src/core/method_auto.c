@@ -221,6 +221,19 @@ member_options(AnContext *ctx, const AnOptions *opts, const AnMethod *m, int ind
 			   int dim, size_t n, AnOptions *mo)
 {
 	AN_TRY(an_options_init(ctx, mo, m));
+	/*
+	 * An autoencoder member is one network (its own default averages
+	 * several): the ensemble is already a mean over members, and one
+	 * network keeps auto's training and scoring cost.
+	 */
+	if (m->set_option)
+	{
+		AnOptionValue one = {.kind = AN_OPTION_NUMBER,.number = 1};
+		AnStatus	st = m->set_option(ctx, mo->method_options, "networks", &one);
+
+		if (st != AN_OK && st != AN_ERR_NOT_FOUND)
+			return st;
+	}
 	mo->seed = opts->seed + (uint64_t) index * UINT64_C(0x9E3779B97F4A7C15);
 	mo->seed_set = true;
 	mo->contamination = opts->contamination;

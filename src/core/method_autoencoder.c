@@ -15,11 +15,23 @@
  * leaky ReLU at +0.008 mean AUROC and +0.025 on the worst of ten seeds
  * over the shared tables.
  *
+ * A model is the mean of "networks" such autoencoders (default
+ * AE_DEFAULT_NETWORKS): network k (from 0) is trained exactly as a model of
+ * one network with seed seed + 1000 k would be, on its own validation split
+ * and batch order, and a row's score (and each dimension's share of it) is
+ * the mean over the networks.  One small network's result depends on its
+ * seed by more than 0.05 AUROC on half of the shared tables; the mean of
+ * three moves far less (docs/benchmarks.md, "An ensemble of networks").
+ * The epoch loop trains network 0; prepare trains the others first, each
+ * through the same loop under its own phase name.
+ *
  * IDENTIFICATION
  *	  src/core/method_autoencoder.c
  *
  *-------------------------------------------------------------------------
  */
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "anomaly/method.h"
@@ -29,12 +41,32 @@
 /* defined at the end; an_autoencoder_pretrain trains with it */
 extern const AnMethod an_method_autoencoder;
 
+/*
+ * The default number of networks, and the most a model may hold: a decoded
+ * document's memory is bounded by this many networks of the codec's bounded
+ * widths (docs/security.md).
+ */
+#define AE_DEFAULT_NETWORKS 5
+#define AE_MAX_NETWORKS 16
+
+/* network k trains with seed + AE_SEED_STEP k */
+#define AE_SEED_STEP 1000
+
+typedef struct AeOptions
+{
+	int			networks;
+} AeOptions;
+
 typedef struct Autoencoder
 {
-	AnMlp		net;
+	AnMlp		net;			/* network 0, the one the epoch loop trains */
 	AnAdam		adam;			/* unused after decoding */
 	float	   *grad;			/* batch x dim, d loss / d output */
 	int			dim;
+	int			n_nets;			/* networks in the model, net included */
+	AnMlp	   *others;			/* networks 1 .. n_nets - 1 */
+	double		others_loss;	/* sum of their training losses */
+	int			others_epochs;	/* the most epochs one of them ran */
 } Autoencoder;
 
 static void
@@ -43,9 +75,52 @@ ae_destroy(AnContext *ctx, void *state)
 	Autoencoder *ae = state;
 
 	an_mlp_free(ctx, &ae->net);
+	for (int k = 0; ae->others && k < ae->n_nets - 1; k++)
+		an_mlp_free(ctx, &ae->others[k]);
+	an_free(ctx, ae->others);
 	an_adam_free(ctx, &ae->adam);
 	an_free(ctx, ae->grad);
 	an_free(ctx, ae);
+}
+
+/* network k of the model, 0 .. n_nets - 1 */
+static inline AnMlp *
+ae_net(Autoencoder *ae, int k)
+{
+	return k == 0 ? &ae->net : &ae->others[k - 1];
+}
+
+static void
+ae_options_init(void *mopts)
+{
+	((AeOptions *) mopts)->networks = AE_DEFAULT_NETWORKS;
+}
+
+static AnStatus
+ae_set_option(AnContext *ctx, void *mopts, const char *key, const AnOptionValue *v)
+{
+	int64_t		i;
+
+	if (strcmp(key, "networks") != 0)
+		return AN_ERR_NOT_FOUND;
+	AN_TRY(an_option_int(ctx, key, v, 1, AE_MAX_NETWORKS, &i));
+	((AeOptions *) mopts)->networks = (int) i;
+	return AN_OK;
+}
+
+/* room for networks 1 .. n_nets - 1, filled by prepare or decode */
+static AnStatus
+ae_alloc_others(AnContext *ctx, Autoencoder *ae, int n_nets)
+{
+	if (n_nets > 1)
+	{
+		ae->others = an_alloc_array(ctx, (size_t) n_nets - 1, sizeof(AnMlp));
+		if (!ae->others)
+			return an_nomem(ctx);
+		memset(ae->others, 0, sizeof(AnMlp) * (size_t) (n_nets - 1));
+	}
+	ae->n_nets = n_nets;
+	return AN_OK;
 }
 
 /*
@@ -78,6 +153,7 @@ ae_build(AnContext *ctx, const AnOptions *opts, int dim, AnActivation latent_act
 	if (!ae)
 		return an_nomem(ctx);
 	ae->dim = dim;
+	ae->n_nets = 1;
 	*state = ae;
 	AN_TRY(an_mlp_create(ctx, &ae->net, n_layers, dims, acts, bias, true,
 						 opts->batch_size > AN_SCORE_BATCH ? opts->batch_size : AN_SCORE_BATCH));
@@ -95,7 +171,91 @@ ae_build(AnContext *ctx, const AnOptions *opts, int dim, AnActivation latent_act
 static AnStatus
 ae_create(AnContext *ctx, const AnOptions *opts, int dim, AnRng *rng, void **state)
 {
-	return ae_build(ctx, opts, dim, opts->activation, true, rng, state);
+	const AeOptions *o = opts->method_options;
+
+	AN_TRY(ae_build(ctx, opts, dim, opts->activation, true, rng, state));
+	return ae_alloc_others(ctx, *state, o ? o->networks : 1);
+}
+
+/*
+ * A trained network's weights in an inference-only network: no gradients,
+ * and a workspace of two blocks of rows, not one per layer of a batch.
+ * Its forward pass is the trained network's, bit for bit.
+ */
+static AnStatus
+ae_keep_weights(AnContext *ctx, const AnMlp *trained, AnMlp *kept)
+{
+	AN_TRY(an_mlp_create(ctx, kept, trained->n_layers, trained->dims, trained->acts,
+						 trained->bias, false, AN_SCORE_BATCH));
+	for (int l = 0; l < trained->n_layers; l++)
+	{
+		const AnDense *src = &trained->layers[l];
+
+		memcpy(kept->layers[l].w, src->w, sizeof(float) * src->in * src->out);
+		if (trained->bias)
+			memcpy(kept->layers[l].b, src->b, sizeof(float) * src->out);
+	}
+	return AN_OK;
+}
+
+/*
+ * Networks 1 .. n_nets - 1, before the epoch loop trains network 0: each is
+ * built, initialised and trained from its own generator seeded with
+ * seed + AE_SEED_STEP k, exactly as a model of one network with that seed,
+ * and keeps its weights (its optimiser state is freed).  The generator of
+ * network 0 is not touched, so a model's network 0 is the model of one
+ * network with the model's seed.
+ */
+static AnStatus
+ae_prepare(AnContext *ctx, void *state, const AnOptions *opts, const float *x,
+		   size_t n, AnRng *rng)
+{
+	Autoencoder *ae = state;
+
+	(void) rng;
+	for (int k = 1; k < ae->n_nets; k++)
+	{
+		void	   *member = NULL;
+		AnRng		mrng;
+		AnTrainResult result;
+		char		phase[40];
+		AnStatus	st;
+
+		snprintf(phase, sizeof(phase), "network %d of %d", k + 1, ae->n_nets);
+		an_rng_seed(&mrng, opts->seed + (uint64_t) AE_SEED_STEP * k);
+		st = ae_build(ctx, opts, ae->dim, opts->activation, true, &mrng, &member);
+		if (st == AN_OK)
+			st = an_train_phase(ctx, &an_method_autoencoder, member, opts, phase,
+								x, n, ae->dim, &mrng, &result);
+		if (st == AN_OK)
+		{
+			ae->others_loss += result.loss;
+			if (result.epochs_run > ae->others_epochs)
+				ae->others_epochs = result.epochs_run;
+			st = ae_keep_weights(ctx, &((Autoencoder *) member)->net, &ae->others[k - 1]);
+		}
+		if (member)
+			ae_destroy(ctx, member);
+		if (st != AN_OK)
+			return st;
+	}
+	return AN_OK;
+}
+
+/*
+ * What the model reports of its training: the mean of the networks' best
+ * losses and the most epochs one of them ran.
+ */
+static void
+ae_train_summary(void *state, int *epochs_run, double *loss)
+{
+	Autoencoder *ae = state;
+
+	if (ae->n_nets == 1)
+		return;
+	*loss = (*loss + ae->others_loss) / ae->n_nets;
+	if (ae->others_epochs > *epochs_run)
+		*epochs_run = ae->others_epochs;
 }
 
 static void
@@ -123,37 +283,90 @@ ae_params(void *state, AnParamList *list)
 	an_mlp_params(&((Autoencoder *) state)->net, list);
 }
 
+/*
+ * The mean over the networks of each row's reconstruction error, summed in
+ * network order; one network's score is its error as it is.
+ */
 static void
 ae_score(void *state, const float *x, int n, double *out)
 {
 	Autoencoder *ae = state;
-	const float *y = an_mlp_forward(&ae->net, x, n);
+	double		one[AN_SCORE_BATCH];
 
-	an_row_mse(y, x, n, ae->dim, out);
+	an_row_mse(an_mlp_forward(&ae->net, x, n), x, n, ae->dim, out);
+	if (ae->n_nets == 1)
+		return;
+	for (int k = 1; k < ae->n_nets; k++)
+	{
+		an_row_mse(an_mlp_forward(ae_net(ae, k), x, n), x, n, ae->dim, one);
+		for (int i = 0; i < n; i++)
+			out[i] += one[i];
+	}
+	for (int i = 0; i < n; i++)
+		out[i] /= ae->n_nets;
 }
 
 /*
- * Each dimension's share of the reconstruction error, (y_j - x_j)^2 / dim:
- * they add up to the score, the mean over dimensions.
+ * The validation loss of network 0 alone, the mean of its scores as the
+ * epoch loop's default computes it: the other networks, trained before it,
+ * must not steer its early stopping.
+ */
+static double
+ae_eval_loss(void *state, const float *x, size_t n)
+{
+	Autoencoder *ae = state;
+	double		scores[AN_SCORE_BATCH];
+	double		sum = 0.0;
+
+	for (size_t i = 0; i < n; i += AN_SCORE_BATCH)
+	{
+		int			m = (int) (n - i < AN_SCORE_BATCH ? n - i : AN_SCORE_BATCH);
+
+		an_row_mse(an_mlp_forward(&ae->net, x + i * ae->dim, m), x + i * ae->dim, m,
+				   ae->dim, scores);
+		for (int k = 0; k < m; k++)
+			sum += scores[k];
+	}
+	return n ? sum / (double) n : NAN;
+}
+
+/*
+ * Each dimension's share of the reconstruction error, (y_j - x_j)^2 / dim,
+ * averaged over the networks as the score is: they add up to the score.
  */
 static AnStatus
 ae_explain(AnContext *ctx, void *state, const float *x, int dim, double *contrib,
 		   double *rest)
 {
 	Autoencoder *ae = state;
-	const float *y = an_mlp_forward(&ae->net, x, 1);
 
 	(void) ctx;
-	for (int j = 0; j < dim; j++)
+	for (int k = 0; k < ae->n_nets; k++)
 	{
-		double		diff = (double) y[j] - x[j];
+		const float *y = an_mlp_forward(ae_net(ae, k), x, 1);
 
-		contrib[j] = diff * diff / dim;
+		for (int j = 0; j < dim; j++)
+		{
+			double		diff = (double) y[j] - x[j];
+
+			if (k == 0)
+				contrib[j] = diff * diff / dim;
+			else
+				contrib[j] += diff * diff / dim;
+		}
 	}
+	if (ae->n_nets > 1)
+		for (int j = 0; j < dim; j++)
+			contrib[j] /= ae->n_nets;
 	*rest = 0.0;
 	return AN_OK;
 }
 
+/*
+ * One network is written as it always was, {"network": ...}, so that a
+ * model of one network has the document of earlier versions; several as
+ * {"networks": [...]}.
+ */
 static AnStatus
 ae_encode(AnContext *ctx, const void *state, AnPacker *pk)
 {
@@ -161,7 +374,27 @@ ae_encode(AnContext *ctx, const void *state, AnPacker *pk)
 
 	(void) ctx;
 	msgpack_pack_map(pk, 1);
-	an_pack_key_mlp(pk, "network", &ae->net);
+	if (ae->n_nets == 1)
+	{
+		an_pack_key_mlp(pk, "network", &ae->net);
+		return AN_OK;
+	}
+	an_pack_str(pk, "networks");
+	msgpack_pack_array(pk, ae->n_nets);
+	for (int k = 0; k < ae->n_nets; k++)
+		an_pack_mlp(pk, ae_net((Autoencoder *) ae, k));
+	return AN_OK;
+}
+
+/* network k of a document: input and output width dim */
+static AnStatus
+ae_decode_net(AnContext *ctx, const AnObject *net, const char *name, int dim, AnMlp *mlp)
+{
+	AN_TRY(an_get_mlp_object(ctx, net, name, dim, false, AN_DECODE_BATCH, mlp));
+	if (an_mlp_out_dim(mlp) != dim)
+		return an_error(ctx, AN_ERR_CORRUPT,
+						"corrupt model document: the output width of the autoencoder's network \"%s\" is not %d",
+						name, dim);
 	return AN_OK;
 }
 
@@ -169,13 +402,36 @@ static AnStatus
 ae_decode(AnContext *ctx, const AnObject *obj, int dim, void **state)
 {
 	Autoencoder *ae = an_alloc0(ctx, sizeof(Autoencoder));
+	const AnObject *one = an_map_get(obj, "network");
+	const AnObject *many = an_map_get(obj, "networks");
 	AnStatus	st;
 
 	if (!ae)
 		return an_nomem(ctx);
 	ae->dim = dim;
-	st = an_get_mlp(ctx, obj, "network", dim, false, AN_DECODE_BATCH, &ae->net);
-	if (st == AN_OK && an_mlp_out_dim(&ae->net) != dim)
+	ae->n_nets = 1;
+	if (one && many)
+		st = an_error(ctx, AN_ERR_CORRUPT,
+					  "corrupt model document: the autoencoder has both \"network\" and \"networks\"");
+	else if (!many)
+		st = an_get_mlp(ctx, obj, "network", dim, false, AN_DECODE_BATCH, &ae->net);
+	else if (many->type != MSGPACK_OBJECT_ARRAY || many->via.array.size < 1 ||
+			 many->via.array.size > AE_MAX_NETWORKS)
+		st = an_error(ctx, AN_ERR_CORRUPT,
+					  "corrupt model document: field \"networks\" is not an array of 1 to %d networks",
+					  AE_MAX_NETWORKS);
+	else
+	{
+		st = ae_alloc_others(ctx, ae, (int) many->via.array.size);
+		for (int k = 0; k < ae->n_nets && st == AN_OK; k++)
+		{
+			char		name[32];
+
+			snprintf(name, sizeof(name), "networks[%d]", k);
+			st = ae_decode_net(ctx, &many->via.array.ptr[k], name, dim, ae_net(ae, k));
+		}
+	}
+	if (st == AN_OK && !many && an_mlp_out_dim(&ae->net) != dim)
 		st = an_error(ctx, AN_ERR_CORRUPT,
 					  "corrupt model document: the autoencoder's output width is not %d", dim);
 	if (st != AN_OK)
@@ -230,8 +486,15 @@ an_autoencoder_pretrain(AnContext *ctx, const AnOptions *opts, int epochs,
 const AnMethod an_method_autoencoder = {
 	.name = "autoencoder",
 	.common_defaults = ae_common_defaults,
+	.options_size = sizeof(AeOptions),
+	.options_init = ae_options_init,
+	.set_option = ae_set_option,
+	.sizing_options = "\"networks\", \"batch_size\", \"hidden\" or \"max_rows\"",
 	.create = ae_create,
+	.prepare = ae_prepare,
 	.train_batch = ae_train_batch,
+	.eval_loss = ae_eval_loss,
+	.train_summary = ae_train_summary,
 	.params = ae_params,
 	.score = ae_score,
 	.explain = ae_explain,

@@ -158,6 +158,8 @@ an_model_fit(AnContext *ctx, AnModel *model, const AnOptions *opts,
 	st = an_method_train(ctx, opts, x, n, dim, &rng, &model->state, &result);
 	if (st != AN_OK)
 		return over_budget(ctx, opts->method, st);
+	if (opts->method->train_summary)
+		opts->method->train_summary(model->state, &result.epochs_run, &result.loss);
 
 	/* threshold and calibration quantiles from the scores of every row */
 	scores = an_alloc_array(ctx, n, sizeof(double));

@@ -20,10 +20,11 @@ listed configuration, the k-th trained with seed s + 1000 k, scores combined per
 says how: "mean" averages the raw scores (reconstruction errors share the scaled space),
 "z" first standardises each model's scores by the mean and sd of its scores on its own training
 rows, "rank" replaces each score by the fraction of that model's training scores below it (both
-label-free, so a model could do the same).  With --cache DIR (default build/sweep-cache) every
-model's per-row scores are kept, keyed by method, configuration, table, split seed and training
-seed, so further mixes and combinations re-read them instead of retraining (delete the directory
-after changing the core).  --jobs J trains J models at a time.
+label-free, so a model could do the same).  With --cache DIR (default $ANOMALY_SWEEP_CACHE or
+anomaly-sweep-cache-UID in the temporary directory, outside build/, which make clean removes)
+every model's per-row scores are kept, keyed by method, configuration, table, split seed and
+training seed, so further mixes and combinations re-read them instead of retraining (delete the
+directory after changing the core).  --jobs J trains J models at a time.
 
 Prints "skipped" and exits 77 without ../shared.
 """
@@ -34,6 +35,7 @@ import math
 import os
 import subprocess
 import sys
+import tempfile
 
 here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.normpath(os.path.join(here, "..", ".."))
@@ -203,7 +205,8 @@ def main():
     ap.add_argument("--mix", action="append", default=[],
                     help="a column for the ensemble of one model per listed configuration")
     ap.add_argument("--combine", choices=["mean", "z", "rank"], default="mean")
-    ap.add_argument("--cache", default=os.path.join(root, "build", "sweep-cache"))
+    ap.add_argument("--cache", default=os.environ.get(
+        "ANOMALY_SWEEP_CACHE", os.path.join(tempfile.gettempdir(), f"anomaly-sweep-cache-{os.getuid()}")))
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--against", help="reference figures per table: reference_split.py's output, "
                     "or lines 'table mean worst'; marks the tables that miss issue 13's targets")
@@ -245,13 +248,13 @@ def main():
         with open(a.against) as fh:
             for line in fh:
                 f = line.split()
-                if len(f) >= 6 and not line.startswith("#"):
-                    try:
-                        against[f[0]] = (float(f[3]), float(f[5]))
-                    except ValueError:
-                        pass
-                elif len(f) == 3 and not line.startswith("#"):
-                    against[f[0]] = (float(f[1]), float(f[2]))
+                # reference_split.py's columns: dataset rows dims auroc sd worst ...
+                cols = (3, 5) if len(f) >= 6 else (1, 2) if len(f) == 3 else None
+                try:
+                    if cols and not line.startswith("#"):
+                        against[f[0]] = (float(f[cols[0]]), float(f[cols[1]]))
+                except ValueError:
+                    pass            # a header line
 
     print(f"# {a.method}, AUROC on the 40% held out, mean (worst) over seeds {a.seeds}"
           + (f", {'the lowest-loss' if a.pick_by_loss else 'mean score'} of {a.networks} models"

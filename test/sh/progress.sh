@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test/sh/progress.sh: anomaly.progress decides what training reports.
 #
-# notice: a NOTICE per epoch; log: no NOTICE, one LOG line per training
+# notice: a NOTICE per epoch (of each network the autoencoder averages); log: no
+# NOTICE, one LOG line per training
 # (what a scheduled job's log should hold); off: nothing.
 set -euo pipefail
 train() {	# train PROGRESS: the client's messages of one training
@@ -25,7 +26,10 @@ count() { printf '%s\n' "$1" | grep -c "$2" || true; }
 echo "notice: $(count "$notice" 'NOTICE:.*epoch') epoch notices, $(count "$notice" 'LOG:  trained model') log lines"
 echo "log:    $(count "$log" 'NOTICE:') notices, $(count "$log" 'LOG:  trained model') log lines"
 echo "off:    $(count "$off" 'NOTICE:') notices, $(count "$off" 'LOG:  trained model') log lines"
-[ "$(count "$notice" 'NOTICE:.*epoch 4/4')" = 1 ]
+# one NOTICE per epoch of each of the five networks, the first network's last
+[ "$(count "$notice" 'NOTICE:.*epoch 4/4')" = 5 ]
+[ "$(count "$notice" 'NOTICE:  network 5 of 5 epoch 4/4')" = 1 ]
+[ "$(count "$notice" 'NOTICE:  epoch 4/4')" = 1 ]
 [ "$(count "$notice" 'LOG:  trained model')" = 0 ]
 [ "$(count "$log" 'NOTICE:')" = 0 ]
 [ "$(count "$log" 'LOG:  trained model "prog" version 1: autoencoder on 300 rows, 4 epochs')" = 1 ]

@@ -2,8 +2,8 @@
 # test/sh/python_reader.sh: the stored model is readable outside PostgreSQL.
 #
 # Trains two models with numeric, boolean and categorical features, an
-# autoencoder and the default ensemble (an isolation forest, PCA and three
-# autoencoders), fetches their msgpack documents from
+# autoencoder (the mean of five networks) and the default ensemble (an
+# isolation forest, PCA and three autoencoders of one network), fetches their msgpack documents from
 # anomaly.model_versions, and has Python (Debian's python3-msgpack and
 # python3-numpy, no extension code) recompute every row's score from the
 # document as docs/model-format.md describes it; the scores must match the
@@ -81,14 +81,20 @@ def f32(b):
     return np.frombuffer(b, "<f4")
 
 
-def autoencoder(state, x):
+def reconstruction_error(network, x):
     h = x
-    for layer in state["network"]["layers"]:
+    for layer in network["layers"]:
         h = h @ f32(layer["weight"]).reshape(layer["out"], layer["in"]).T
         if "bias" in layer:
             h = h + f32(layer["bias"])
         h = acts[layer["activation"]](h)
     return float(np.mean((h.astype(np.float64) - x) ** 2))
+
+
+def autoencoder(state, x):
+    # one "network", or the mean over "networks" (the default, five)
+    networks = state["networks"] if "networks" in state else [state["network"]]
+    return sum(reconstruction_error(n, x) for n in networks) / len(networks)
 
 
 def pca(state, x):

@@ -150,6 +150,9 @@ fixture_options(AnContext *ctx, AnOptions *opts, int epochs, uint64_t seed, size
 	v.kind = AN_OPTION_NUMBER;
 	v.number = 3;
 	AN_TRY(an_options_set(ctx, opts, "latent", &v));
+	/* one network: the fixture's figures (epochs, reports, scores) are a network's */
+	v.number = 1;
+	AN_TRY(an_options_set(ctx, opts, "networks", &v));
 	v.number = epochs;
 	AN_TRY(an_options_set(ctx, opts, "epochs", &v));
 	v.number = 64;
@@ -202,6 +205,7 @@ fixture_fit(AnContext *ctx, AnModel *model, size_t n, int epochs, uint64_t seed,
 		st = fixture_options(ctx, &opts, epochs, seed, n);
 	if (st == AN_OK)
 		st = an_model_fit(ctx, model, &opts, scaled, n);
+	an_options_free(ctx, &opts);
 	free(raw);
 	if (x)
 		*x = scaled;
@@ -324,6 +328,7 @@ free_shared(void)
 	if (!shared)
 		return;
 	an_model_free(&shared->ctx, &shared->model);
+	an_options_free(&shared->ctx, &shared->opts);
 	free(shared->raw);
 	free(shared->x);
 	free(shared);

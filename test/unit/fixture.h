@@ -42,7 +42,7 @@ extern void fixture_count_flagged(AnModel *model, int n, int *outliers_flagged,
 extern AnStatus fixture_prepare(AnContext *ctx, AnModel *model, const double *raw,
 								size_t n, AnScalerKind scaler, float **x);
 
-/* autoencoder options: hidden [16], latent 3, the given epochs and seed */
+/* autoencoder options: one network, hidden [16], latent 3, the given epochs and seed */
 extern AnStatus fixture_options(AnContext *ctx, AnOptions *opts, int epochs,
 								uint64_t seed, size_t n);
 

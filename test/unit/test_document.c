@@ -187,6 +187,7 @@ UNIT_TEST(document_round_trip_robust_scaler)
 	an_free(&ctx, data);
 	an_model_free(&ctx, &back);
 	an_model_free(&ctx, &model);
+	an_options_free(&ctx, &opts);
 	CHECK_NO_LEAKS(&counter);
 	free(raw);
 	free(x);

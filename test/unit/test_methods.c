@@ -63,6 +63,9 @@ typedef struct Variant
 #define BOOL(b) {.kind = AN_OPTION_BOOL, .boolean = (b)}
 
 static const Variant variants[] = {
+	/* the default averages five networks; one is the document of 0.1.0 */
+	{"autoencoder", {{"networks", NUM(1)}}},
+	{"autoencoder", {{"networks", NUM(2)}, {"hidden", NUM(8)}}},
 	{"vae", {{"score", STR("elbo")}, {"beta", NUM(0.5)}}},
 	{"vae", {{"score", STR("recon_kl")}, {"beta", NUM(2)}}},
 	/* the default is pretrained features and 64 RBF centres */

@@ -74,8 +74,8 @@ UNIT_TEST(options_defaults)
 	CHECK(opts.scaler == AN_SCALER_STANDARD);
 	CHECK(opts.max_categories == 20);
 	CHECK(opts.max_rows == 1000000);
-	/* the autoencoder has no options of its own */
-	CHECK(opts.method_options == NULL);
+	/* the autoencoder's own option, "networks" (test_autoencoder_ensemble.c) */
+	CHECK(opts.method_options != NULL);
 	an_options_free(&ctx, &opts);
 	/* the other networks keep ReLU */
 	REQUIRE(an_options_init(&ctx, &opts, an_method_lookup("vae")) == AN_OK);

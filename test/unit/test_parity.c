@@ -144,6 +144,9 @@ parity_final_loss(const char *method_name, const double *raw, uint64_t seed)
 	CHECK_STATUS(an_options_set(&ctx, &opts, "validation_fraction", &(AnOptionValue) {.kind = AN_OPTION_NUMBER, .number = 0}), AN_OK);
 	CHECK_STATUS(an_options_set(&ctx, &opts, "early_stopping_patience", &(AnOptionValue) {.kind = AN_OPTION_NUMBER, .number = 0}), AN_OK);
 	CHECK_STATUS(an_options_set(&ctx, &opts, "seed", &(AnOptionValue) {.kind = AN_OPTION_NUMBER, .number = (double) seed}), AN_OK);
+	/* one network, PyTorch's: the autoencoder's default model averages several */
+	if (strcmp(method_name, "autoencoder") == 0)
+		CHECK_STATUS(an_options_set(&ctx, &opts, "networks", &(AnOptionValue) {.kind = AN_OPTION_NUMBER, .number = 1}), AN_OK);
 	if (strcmp(method_name, "deep_svdd") == 0)
 		CHECK_STATUS(an_options_set(&ctx, &opts, "weight_decay", &(AnOptionValue) {.kind = AN_OPTION_NUMBER, .number = 0}), AN_OK);
 	/* PyTorch's networks are ReLU; the autoencoder's own default is leaky ReLU */

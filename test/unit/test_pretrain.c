@@ -108,6 +108,7 @@ UNIT_TEST(autoencoder_layout_as_stored)
 
 	an_free(&ctx, data);
 	an_model_free(&ctx, &model);
+	an_options_free(&ctx, &opts);
 	CHECK_NO_LEAKS(&counter);
 	free(raw);
 	free(x);
@@ -204,11 +205,15 @@ pretrain(AnContext *ctx, const float *x, size_t n, bool bias, uint64_t seed,
 {
 	AnOptions	opts;
 	AnRng		rng;
+	AnStatus	st;
 
+	memset(encoder, 0, sizeof(*encoder));
 	AN_TRY(fixture_options(ctx, &opts, 50, seed, n));
 	an_rng_seed(&rng, seed);
-	return an_autoencoder_pretrain(ctx, &opts, 3, AN_ACT_IDENTITY, bias, x, n, FIX_DIM,
-								   &rng, false, 32, encoder);
+	st = an_autoencoder_pretrain(ctx, &opts, 3, AN_ACT_IDENTITY, bias, x, n, FIX_DIM,
+								 &rng, false, 32, encoder);
+	an_options_free(ctx, &opts);
+	return st;
 }
 
 UNIT_TEST(autoencoder_pretrain_encoder)

@@ -1,0 +1,400 @@
+/*-------------------------------------------------------------------------
+ *
+ * test_ae_networks.c
+ *	  The autoencoder's "networks" option: a model that averages several
+ *	  networks, each the network a model of one would have with its seed.
+ *
+ * IDENTIFICATION
+ *	  test/unit/test_ae_networks.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <math.h>
+#include <string.h>
+
+#include "anomaly/codec.h"
+#include "anomaly/explain.h"
+#include "anomaly/method.h"
+#include "anomaly/trainer.h"
+#include "fixture.h"
+#include "unit.h"
+
+#define N_ROWS 400
+
+static const AnMethod *
+ae(void)
+{
+	return an_method_lookup("autoencoder");
+}
+
+/* the fixture's autoencoder with K networks and the given seed, trained */
+static AnStatus
+fit_networks(AnContext *ctx, AnModel *model, const double *raw, int k, uint64_t seed,
+			 float **x)
+{
+	AnOptions	opts;
+	AnOptionValue v = unit_num(k);
+	AnStatus	st;
+
+	AN_TRY(fixture_prepare(ctx, model, raw, N_ROWS, AN_SCALER_STANDARD, x));
+	AN_TRY(fixture_options(ctx, &opts, 8, seed, N_ROWS));
+	st = an_options_set(ctx, &opts, "networks", &v);
+	if (st == AN_OK)
+		st = an_model_fit(ctx, model, &opts, *x, N_ROWS);
+	an_options_free(ctx, &opts);
+	return st;
+}
+
+/* the model's document, unpacked: state of the method */
+static const AnObject *
+document_state(AnContext *ctx, AnModel *model, msgpack_unpacked *msg, char **data)
+{
+	size_t		len = 0,
+				off = 0;
+	const AnObject *state = NULL;
+
+	msgpack_unpacked_init(msg);
+	if (an_model_encode(ctx, model, data, &len) == AN_OK &&
+		msgpack_unpack_next(msg, *data, len, &off) == MSGPACK_UNPACK_SUCCESS)
+		an_get_map(ctx, &msg->data, "state", &state);
+	return state;
+}
+
+UNIT_TEST(ae_networks_option_checked)
+{
+	AnContext	ctx;
+	AnOptions	opts;
+	AnOptionValue v;
+	static const double bad[] = {0, 17, 2.5, -1};
+
+	unit_context_malloc(&ctx);
+	REQUIRE(an_options_init(&ctx, &opts, ae()) == AN_OK);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		v = unit_num(bad[i]);
+		CHECK_STATUS(an_options_set(&ctx, &opts, "networks", &v), AN_ERR_INVALID);
+		CHECK_CONTAINS(ctx.errmsg, "\"networks\"");
+	}
+	v.kind = AN_OPTION_STRING;
+	v.string = "three";
+	CHECK_STATUS(an_options_set(&ctx, &opts, "networks", &v), AN_ERR_INVALID);
+	v = unit_num(16);
+	CHECK_STATUS(an_options_set(&ctx, &opts, "networks", &v), AN_OK);
+	an_options_free(&ctx, &opts);
+
+	/* the other methods do not take it; auto's autoencoder members are one network */
+	REQUIRE(an_options_init(&ctx, &opts, an_method_lookup("deep_svdd")) == AN_OK);
+	v = unit_num(2);
+	CHECK_STATUS(an_options_set(&ctx, &opts, "networks", &v), AN_ERR_INVALID);
+	an_options_free(&ctx, &opts);
+	REQUIRE(an_options_init(&ctx, &opts, an_method_lookup("auto")) == AN_OK);
+	CHECK_STATUS(an_options_set(&ctx, &opts, "networks", &v), AN_ERR_INVALID);
+	an_options_free(&ctx, &opts);
+}
+
+/*
+ * Three networks score the mean of the three models of one network trained
+ * with seeds s, s + 1000 and s + 2000; report the mean of their losses and
+ * the most epochs one ran; explain the mean of their explanations; and the
+ * first of them is the model of one network with seed s, bit for bit.
+ */
+UNIT_TEST(ae_networks_mean_of_separate_models)
+{
+	AnContext	ctx;
+	UnitAlloc	counter = {0};
+	double	   *raw = fixture_rows(31, N_ROWS);
+	double	   *probe = fixture_outliers(32, 20);
+	AnModel		three,
+				one[3];
+	float	   *x = NULL;
+	double		s3[N_ROWS],
+				s1[3][N_ROWS],
+				p3[20],
+				p1[3][20];
+
+	unit_context_counting(&ctx, &counter);
+	memset(&three, 0, sizeof(three));
+	REQUIRE(fit_networks(&ctx, &three, raw, 3, 5, &x) == AN_OK);
+	free(x);
+	for (int k = 0; k < 3; k++)
+	{
+		memset(&one[k], 0, sizeof(one[k]));
+		REQUIRE(fit_networks(&ctx, &one[k], raw, 1, 5 + 1000 * k, &x) == AN_OK);
+		free(x);
+		an_model_score_raw(&one[k], raw, N_ROWS, s1[k]);
+		an_model_score_raw(&one[k], probe, 20, p1[k]);
+	}
+	an_model_score_raw(&three, raw, N_ROWS, s3);
+	an_model_score_raw(&three, probe, 20, p3);
+	for (int i = 0; i < N_ROWS; i++)
+		CHECK(s3[i] == (s1[0][i] + s1[1][i] + s1[2][i]) / 3);
+	for (int i = 0; i < 20; i++)
+		CHECK(p3[i] == (p1[0][i] + p1[1][i] + p1[2][i]) / 3);
+	/* the networks differ: the mean is not any one of them */
+	CHECK(s3[0] != s1[0][0] && s3[0] != s1[1][0]);
+
+	CHECK(fabs(three.loss - (one[0].loss + one[1].loss + one[2].loss) / 3) <= 1e-12 * three.loss);
+	{
+		int			most = 0;
+
+		for (int k = 0; k < 3; k++)
+			if (one[k].epochs_run > most)
+				most = one[k].epochs_run;
+		CHECK(three.epochs_run == most);
+	}
+
+	/* per-feature explanations: the mean of the networks', adding up to the score */
+	{
+		int			nf = three.spec.n_features;
+		double		f3[16],
+					f1[3][16],
+					rest,
+					score,
+					total = 0;
+
+		REQUIRE(nf <= 16);
+		REQUIRE(an_model_explain(&ctx, &three, probe, f3, &rest, &score) == AN_OK);
+		CHECK(fabs(score - p3[0]) <= 1e-6 * p3[0]);
+		for (int k = 0; k < 3; k++)
+			REQUIRE(an_model_explain(&ctx, &one[k], probe, f1[k], &rest, &score) == AN_OK);
+		for (int f = 0; f < nf; f++)
+		{
+			double		mean = (f1[0][f] + f1[1][f] + f1[2][f]) / 3;
+
+			CHECK(fabs(f3[f] - mean) <= 1e-9 * (fabs(mean) + 1e-12));
+			total += f3[f];
+		}
+		CHECK(fabs(total + rest - p3[0]) <= 1e-5 * p3[0]);
+	}
+
+	/* network 0 of the three is the model of one network with seed 5 */
+	{
+		msgpack_unpacked m3,
+					m1;
+		char	   *d3 = NULL,
+				   *d1 = NULL;
+		const AnObject *st3 = document_state(&ctx, &three, &m3, &d3);
+		const AnObject *st1 = document_state(&ctx, &one[0], &m1, &d1);
+		const AnObject *nets = st3 ? an_map_get(st3, "networks") : NULL;
+		AnMlp		a,
+					b;
+
+		REQUIRE(st3 && st1 && nets && nets->type == MSGPACK_OBJECT_ARRAY);
+		CHECK(nets->via.array.size == 3);
+		CHECK(an_map_get(st3, "network") == NULL);
+		/* one network is written as before: {"network": ...} and nothing else */
+		CHECK(st1->via.map.size == 1 && an_map_get(st1, "network") != NULL);
+		REQUIRE(an_get_mlp_object(&ctx, &nets->via.array.ptr[0], "n0", FIX_DIM, false, 1, &a) == AN_OK);
+		REQUIRE(an_get_mlp(&ctx, st1, "network", FIX_DIM, false, 1, &b) == AN_OK);
+		REQUIRE(a.n_layers == b.n_layers);
+		for (int l = 0; l < a.n_layers; l++)
+		{
+			CHECK(memcmp(a.layers[l].w, b.layers[l].w,
+						 sizeof(float) * a.layers[l].in * a.layers[l].out) == 0);
+			CHECK(memcmp(a.layers[l].b, b.layers[l].b, sizeof(float) * a.layers[l].out) == 0);
+		}
+		an_mlp_free(&ctx, &a);
+		an_mlp_free(&ctx, &b);
+		msgpack_unpacked_destroy(&m3);
+		msgpack_unpacked_destroy(&m1);
+		an_free(&ctx, d3);
+		an_free(&ctx, d1);
+	}
+
+	/* the decoded model of three networks scores as the trained one */
+	{
+		char	   *data = NULL;
+		size_t		len = 0;
+		AnModel		back;
+		double		b3[N_ROWS];
+
+		REQUIRE(an_model_encode(&ctx, &three, &data, &len) == AN_OK);
+		REQUIRE(an_model_decode(&ctx, data, len, &back) == AN_OK);
+		an_model_score_raw(&back, raw, N_ROWS, b3);
+		CHECK(memcmp(b3, s3, sizeof(s3)) == 0);
+		an_model_free(&ctx, &back);
+		an_free(&ctx, data);
+	}
+
+	an_model_free(&ctx, &three);
+	for (int k = 0; k < 3; k++)
+		an_model_free(&ctx, &one[k]);
+	CHECK_NO_LEAKS(&counter);
+	free(raw);
+	free(probe);
+}
+
+/* ---- hostile documents ---- */
+
+typedef enum NetsFault
+{
+	NF_GOOD_TWO,				/* two networks of different hidden widths: fine */
+	NF_ZERO,					/* "networks": [] */
+	NF_TOO_MANY,				/* 17 networks */
+	NF_NOT_ARRAY,				/* "networks": 3 */
+	NF_BOTH,					/* "network" and "networks" */
+	NF_WRONG_INPUT,				/* the second network reads FIX_DIM + 1 inputs */
+	NF_WRONG_OUTPUT,			/* the second network writes FIX_DIM - 1 outputs */
+	NF_ELEMENT_NOT_MAP,			/* an element of the array is a string */
+	NF_NONE						/* neither key */
+} NetsFault;
+
+static void
+make_net(AnContext *ctx, AnMlp *mlp, int in, int hidden, int out)
+{
+	int			dims[3] = {in, hidden, out};
+	AnActivation acts[2] = {AN_ACT_LEAKY_RELU, AN_ACT_IDENTITY};
+	AnRng		rng;
+
+	REQUIRE(an_mlp_create(ctx, mlp, 2, dims, acts, true, false, 1) == AN_OK);
+	an_rng_seed(&rng, (uint64_t) hidden);
+	an_mlp_init(mlp, &rng);
+}
+
+static void
+pack_state(AnContext *ctx, AnPacker *pk, NetsFault f)
+{
+	AnMlp		a,
+				b;
+	int			n = f == NF_TOO_MANY ? 17 : f == NF_ZERO ? 0 : 2;
+
+	make_net(ctx, &a, FIX_DIM, 4, FIX_DIM);
+	make_net(ctx, &b, f == NF_WRONG_INPUT ? FIX_DIM + 1 : FIX_DIM, 6,
+			 f == NF_WRONG_OUTPUT ? FIX_DIM - 1 : FIX_DIM);
+	msgpack_pack_map(pk, f == NF_BOTH ? 2 : f == NF_NONE ? 0 : 1);
+	if (f == NF_BOTH)
+		an_pack_key_mlp(pk, "network", &a);
+	if (f == NF_NONE)
+		;
+	else if (f == NF_NOT_ARRAY)
+		an_pack_key_int(pk, "networks", 3);
+	else
+	{
+		an_pack_str(pk, "networks");
+		msgpack_pack_array(pk, n);
+		for (int k = 0; k < n; k++)
+		{
+			if (k == 1 && f == NF_ELEMENT_NOT_MAP)
+				an_pack_str(pk, "a network");
+			else
+				an_pack_mlp(pk, k == 1 ? &b : &a);
+		}
+	}
+	an_mlp_free(ctx, &a);
+	an_mlp_free(ctx, &b);
+}
+
+static AnStatus
+decode_state(NetsFault f, AnContext *ctx, void **state)
+{
+	AnContext	pctx;
+	AnBuffer	buf;
+	AnPacker	pk;
+	msgpack_unpacked msg;
+	size_t		off = 0;
+	AnStatus	st = AN_ERR_CORRUPT;
+
+	unit_context_malloc(&pctx);
+	an_buffer_init(&buf, &pctx);
+	an_packer_init(&pk, &buf);
+	pack_state(&pctx, &pk, f);
+	msgpack_unpacked_init(&msg);
+	if (msgpack_unpack_next(&msg, buf.data, buf.len, &off) == MSGPACK_UNPACK_SUCCESS)
+		st = ae()->decode(ctx, &msg.data, FIX_DIM, state);
+	else
+		unit_fail(__FILE__, __LINE__, "could not unpack state variant %d", (int) f);
+	msgpack_unpacked_destroy(&msg);
+	an_free(&pctx, buf.data);
+	return st;
+}
+
+UNIT_TEST(ae_networks_decode_rejects_hostile_state)
+{
+	static const struct
+	{
+		NetsFault	fault;
+		const char *message;
+	}			cases[] = {
+		{NF_ZERO, "1 to 16 networks"},
+		{NF_TOO_MANY, "1 to 16 networks"},
+		{NF_NOT_ARRAY, "1 to 16 networks"},
+		{NF_BOTH, "both"},
+		{NF_WRONG_INPUT, "input width"},
+		{NF_WRONG_OUTPUT, "output width"},
+		{NF_ELEMENT_NOT_MAP, "networks[1]"},
+		{NF_NONE, "\"network\""},
+	};
+	AnContext	ctx;
+	UnitAlloc	counter = {0};
+	void	   *state = NULL;
+	float		row[FIX_DIM] = {0.5f, -1, 2, 0, 0.25f, 1, 0, 1, 0};
+	double		score,
+				s0,
+				s1;
+
+	unit_context_counting(&ctx, &counter);
+	/* networks of different shapes, each d -> ... -> d, are a valid model */
+	REQUIRE(decode_state(NF_GOOD_TWO, &ctx, &state) == AN_OK);
+	ae()->score(state, row, 1, &score);
+	CHECK(isfinite(score) && score > 0);
+	/* the mean of the two networks' errors */
+	{
+		AnMlp		a,
+					b;
+
+		make_net(&ctx, &a, FIX_DIM, 4, FIX_DIM);
+		make_net(&ctx, &b, FIX_DIM, 6, FIX_DIM);
+		an_row_mse(an_mlp_forward(&a, row, 1), row, 1, FIX_DIM, &s0);
+		an_row_mse(an_mlp_forward(&b, row, 1), row, 1, FIX_DIM, &s1);
+		CHECK(fabs(score - (s0 + s1) / 2) <= 1e-6 * score);
+		an_mlp_free(&ctx, &a);
+		an_mlp_free(&ctx, &b);
+	}
+	ae()->destroy(&ctx, state);
+	CHECK_NO_LEAKS(&counter);
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		state = NULL;
+		CHECK_STATUS(decode_state(cases[i].fault, &ctx, &state), AN_ERR_CORRUPT);
+		CHECK_CONTAINS(ctx.errmsg, cases[i].message);
+		CHECK(state == NULL);
+		CHECK_NO_LEAKS(&counter);
+	}
+}
+
+/* every allocation of training several networks may fail, and nothing leaks */
+UNIT_TEST(ae_networks_out_of_memory_leaks_nothing)
+{
+	AnContext	ctx;
+	UnitAlloc	counter = {0};
+	double	   *raw = fixture_rows(33, N_ROWS);
+	AnModel		model;
+	float	   *x = NULL;
+	long		base,
+				needed;
+
+	unit_context_counting(&ctx, &counter);
+	memset(&model, 0, sizeof(model));
+	base = counter.n_allocs;
+	REQUIRE(fit_networks(&ctx, &model, raw, 2, 7, &x) == AN_OK);
+	needed = counter.n_allocs - base;
+	free(x);
+	an_model_free(&ctx, &model);
+	CHECK_NO_LEAKS(&counter);
+	for (long k = 1; k <= needed; k += 3)
+	{
+		AnStatus	st;
+
+		counter.fail_at = counter.n_allocs + k;
+		memset(&model, 0, sizeof(model));
+		x = NULL;
+		st = fit_networks(&ctx, &model, raw, 2, 7, &x);
+		counter.fail_at = 0;
+		CHECK(st == AN_ERR_NOMEM || st == AN_OK);
+		free(x);
+		an_model_free(&ctx, &model);
+		CHECK_NO_LEAKS(&counter);
+	}
+	free(raw);
+}
