@@ -104,6 +104,18 @@ SELECT anomaly.anomaly_score_columns('rw_ae', '{shop,b}', 'north'::text, 1.5::fl
 SELECT anomaly.anomaly_score_columns('rw_ae', NULL, 'north'::text) AS null_names;
 SELECT anomaly.anomaly_score_columns(NULL, '{a}', 1.0::float8) IS NULL AS null_model;
 
+-- more features than a function takes arguments (100): the record form stays
+DO $$BEGIN
+    EXECUTE (SELECT format('CREATE TABLE rw_wide AS SELECT %s FROM generate_series(1, 40) i',
+                           string_agg(format('sin(i * %s) AS c%s', k, k), ', '))
+             FROM generate_series(1, 120) k);
+END$$;
+SELECT array_length(features, 1) FROM anomaly.anomaly_create_model('rw_wide', 'rw_wide',
+    method => 'iforest', options => '{"seed": 1, "n_trees": 5}');
+SELECT count(anomaly.anomaly_score('rw_wide', w)) AS scored FROM rw_wide w;
+SELECT anomaly.anomaly_drop_model('rw_wide');
+DROP TABLE rw_wide;
+
 SELECT anomaly.anomaly_drop_model('rw_ae');
 DROP TABLE rw;
 DROP DOMAIN rw_amount;

@@ -163,6 +163,9 @@ rewrite_whole_row(PlannerInfo *root, FuncExpr *fcall)
 		return NULL;
 	cached = anomaly_cache_get(name, ANOMALY_PRIV_SCORE);
 	spec = &cached->model.spec;
+	/* the column form takes the model, the names and a value per feature */
+	if (spec->n_features + 2 > FUNC_MAX_ARGS)
+		return NULL;
 
 	names = palloc(sizeof(Datum) * Max(spec->n_features, 1));
 	args = list_make2(model, NULL);
