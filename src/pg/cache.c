@@ -387,6 +387,7 @@ anomaly_cache_get(const char *name, AnomalyPrivilege need)
 	CacheSlot  *slot;
 	AnomalyCachedModel *fresh;
 	bool		found;
+	bool		fetch;
 	bool		trusted;
 	uint64		token;
 	char		key[ANOMALY_REF_MAXLEN];
@@ -407,23 +408,30 @@ anomaly_cache_get(const char *name, AnomalyPrivilege need)
 	token = xact_token;
 	trusted = validation_trusted();
 
+	/*
+	 * With an entry cached, check its identity first: the document is
+	 * fetched (and detoasted) only when the entry is stale.  Without one (a
+	 * new backend, a parallel worker), fetch it at once.
+	 */
 	anomaly_parse_model_ref(name, &ref);
-	if (!anomaly_catalog_lookup(&ref, false, &row))
+	fetch = slot == NULL || slot->model == NULL;
+	if (!anomaly_catalog_lookup(&ref, fetch, &row))
 		missing_model(name, &ref);
 	/* with every validation: a revoke is seen by the next statement */
 	anomaly_check_privilege(ref.name, &row, need);
-
-	slot = hash_search(model_cache, key, HASH_FIND, NULL);
-	if (slot && slot->model && entry_matches(slot->model, &row))
+	if (!fetch)
 	{
-		remember_validation(slot, &row, trusted, token);
-		return slot->model;
+		slot = hash_search(model_cache, key, HASH_FIND, NULL);
+		if (slot && slot->model && entry_matches(slot->model, &row))
+		{
+			remember_validation(slot, &row, trusted, token);
+			return slot->model;
+		}
+		/* stale: fetch the document, and decode it before touching the cache */
+		if (!anomaly_catalog_lookup(&ref, true, &row))
+			missing_model(name, &ref);
+		anomaly_check_privilege(ref.name, &row, need);
 	}
-
-	/* stale or absent: fetch the document and decode it before touching the cache */
-	if (!anomaly_catalog_lookup(&ref, true, &row))
-		missing_model(name, &ref);
-	anomaly_check_privilege(ref.name, &row, need);
 	fresh = decode_entry(key, ref.name, &row);
 	pfree(row.model);
 
