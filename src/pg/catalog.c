@@ -15,8 +15,8 @@
  * schema-qualified (operators too), so nothing the caller put on the
  * search_path runs with the owner's privileges.
  *
- * The lookup of a version runs once per query per model (see cache.c), so
- * its plans are prepared once per backend and kept.
+ * The lookup of a version runs when the cache cannot believe its last
+ * validation (cache.c), so its plans are prepared once per backend and kept.
  *
  * IDENTIFICATION
  *	  src/pg/catalog.c
@@ -217,9 +217,10 @@ prepare_lookup(bool given, bool privileges, const char *versions,
  * security does not restrict (a role granted only 'score' cannot read the row
  * itself), and computes the caller's privileges in the same statement: the
  * owner's roles (superusers: every role) may read, and so may grantees of
- * 'read'; grantees of 'score' may score.  The one query per query per model
- * that validates the cache (cache.c) thus also checks privileges, so a grant
- * or revoke is seen by the next statement.
+ * 'read'; grantees of 'score' may score.  The query that validates the
+ * cache (cache.c) thus also checks privileges, and whatever a grant or
+ * revoke changes sends the invalidation that makes the next statement run
+ * it again.
  *
  * On the 0.1.0 catalog (scoring before ALTER EXTENSION UPDATE) the query
  * runs as the caller, and everyone may score and read, as 0.1.0 allowed.
