@@ -15,8 +15,8 @@
  * schema-qualified (operators too), so nothing the caller put on the
  * search_path runs with the owner's privileges.
  *
- * The lookup of a version runs once per query per model (see cache.c), so
- * its plans are prepared once per backend and kept.
+ * The lookup of a version runs when the cache cannot believe its last
+ * validation (cache.c), so its plans are prepared once per backend and kept.
  *
  * IDENTIFICATION
  *	  src/pg/catalog.c
@@ -164,19 +164,20 @@ anomaly_catalog_has_privileges(void)
 }
 
 /*
- * The two lookups (deployed version, given version) on a catalog whose
- * tables are versions, names and privileges: the catalog itself, or on a
- * Citus worker the local placements of its replicas (distributed.c), which
- * have the columns used here.  Without privileges, the 0.1.0 catalog.
+ * One of the two lookups (the deployed version, or a given version) on a
+ * catalog whose tables are versions, names and privileges: the catalog
+ * itself, or on a Citus worker the local placements of its replicas
+ * (distributed.c), which have the columns used here.  Without privileges,
+ * the 0.1.0 catalog.  Each is prepared when first needed: planning it is
+ * a good part of what a new backend, a parallel worker for one, spends
+ * before scoring its first row, and most use only the deployed version.
  */
-static void
-prepare_lookup(SPIPlanPtr plans[2], bool privileges, const char *versions,
+static SPIPlanPtr
+prepare_lookup(bool given, bool privileges, const char *versions,
 			   const char *names, const char *privs)
 {
 	Oid			argtypes[3] = {TEXTOID, INT4OID, OIDOID};
 	const char *select;
-	SPIPlanPtr	deployed;
-	SPIPlanPtr	given;
 
 	if (privileges)
 		select = psprintf("SELECT m.version, m.xmin, m.ctid, m.threshold, m.model, "
@@ -198,16 +199,14 @@ prepare_lookup(SPIPlanPtr plans[2], bool privileges, const char *versions,
 	else
 		select = psprintf("SELECT m.version, m.xmin, m.ctid, m.threshold, m.model, "
 						  "true, true FROM %s m ", versions);
-	deployed = keep_plan(psprintf("%sWHERE m.name OPERATOR(pg_catalog.=) $1 AND m.deployed",
+	if (given)
+		return keep_plan(psprintf("%sWHERE m.name OPERATOR(pg_catalog.=) $1 "
+								  "AND m.version OPERATOR(pg_catalog.=) $2",
 								  select),
 						 3, argtypes);
-	given = keep_plan(psprintf("%sWHERE m.name OPERATOR(pg_catalog.=) $1 "
-							   "AND m.version OPERATOR(pg_catalog.=) $2",
-							   select),
-					  3, argtypes);
-	/* both or neither: callers test plans[0] */
-	plans[0] = deployed;
-	plans[1] = given;
+	return keep_plan(psprintf("%sWHERE m.name OPERATOR(pg_catalog.=) $1 AND m.deployed",
+							  select),
+					 3, argtypes);
 }
 
 /*
@@ -218,9 +217,10 @@ prepare_lookup(SPIPlanPtr plans[2], bool privileges, const char *versions,
  * security does not restrict (a role granted only 'score' cannot read the row
  * itself), and computes the caller's privileges in the same statement: the
  * owner's roles (superusers: every role) may read, and so may grantees of
- * 'read'; grantees of 'score' may score.  The one query per query per model
- * that validates the cache (cache.c) thus also checks privileges, so a grant
- * or revoke is seen by the next statement.
+ * 'read'; grantees of 'score' may score.  The query that validates the
+ * cache (cache.c) thus also checks privileges, and whatever a grant or
+ * revoke changes sends the invalidation that makes the next statement run
+ * it again.
  *
  * On the 0.1.0 catalog (scoring before ALTER EXTENSION UPDATE) the query
  * runs as the caller, and everyone may score and read, as 0.1.0 allowed.
@@ -246,6 +246,7 @@ anomaly_catalog_lookup(const AnomalyModelRef *ref, bool fetch_model,
 	bool		found = false;
 	char	   *replica[ANOMALY_REPLICA_TABLES];
 	Oid			replica_relid;
+	int			given = ref->version > 0 ? 1 : 0;	/* which of the two lookups */
 	int			rc;
 
 	memset(entry, 0, sizeof(*entry));
@@ -262,28 +263,29 @@ anomaly_catalog_lookup(const AnomalyModelRef *ref, bool fetch_model,
 	if (privileges && anomaly_catalog_replica(replica, &replica_relid))
 	{
 		plans = plans_replica;
-		if (plans[0] == NULL || replica_relid != plans_replica_relid)
+		if (replica_relid != plans_replica_relid)
 		{
 			for (int i = 0; i < 2; i++)
 				if (plans[i] != NULL)
 					SPI_freeplan(plans[i]);
 			plans[0] = plans[1] = NULL;
-			prepare_lookup(plans, true, replica[0], replica[1], replica[2]);
 			plans_replica_relid = replica_relid;
 		}
+		if (plans[given] == NULL)
+			plans[given] = prepare_lookup(given, true, replica[0], replica[1], replica[2]);
 	}
 	else
 	{
 		plans = privileges ? plans_0_2 : plans_0_1;
-		if (plans[0] == NULL)
-			prepare_lookup(plans, privileges, "anomaly.model_versions",
-						   "anomaly.model_names", "anomaly.model_privileges");
+		if (plans[given] == NULL)
+			plans[given] = prepare_lookup(given, privileges, "anomaly.model_versions",
+										  "anomaly.model_names", "anomaly.model_privileges");
 	}
 
 	args[0] = CStringGetTextDatum(ref->name);
 	args[1] = Int32GetDatum(ref->version);
 	args[2] = ObjectIdGetDatum(caller);
-	rc = SPI_execute_plan(plans[ref->version > 0 ? 1 : 0], args, NULL, true, 1);
+	rc = SPI_execute_plan(plans[given], args, NULL, true, 1);
 	if (privileges)
 		SetUserIdAndSecContext(save_userid, save_sec_context);
 	if (rc != SPI_OK_SELECT)

@@ -59,6 +59,7 @@
 #include "nodes/makefuncs.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
 #include "utils/rel.h"
@@ -335,7 +336,8 @@ replica_exec(const ReplicaTable *r, HeapTuple t, TupleDesc desc, bool delete)
  * the same change on the replica, once anomaly_distribute_catalog() has
  * made it a reference table (before, and without Citus, it does nothing).
  * An update is a delete and an insert, so the replica row is new, as the
- * cache's validation needs.
+ * cache's validation needs.  With or without Citus, it also tells every
+ * backend's model cache that the catalog changed.
  */
 Datum
 anomaly_replicate_catalog(PG_FUNCTION_ARGS)
@@ -351,6 +353,13 @@ anomaly_replicate_catalog(PG_FUNCTION_ARGS)
 				 errmsg("anomaly_replicate_catalog must be an AFTER ... FOR EACH ROW trigger")));
 	r = replica_of(trigdata->tg_relation);
 	desc = RelationGetDescr(trigdata->tg_relation);
+
+	/*
+	 * Every backend's cache believes its validations until the catalog's
+	 * relcache entry is invalidated (cache.c): a change by hand must send
+	 * that too.  Repeats within a command are merged into one message.
+	 */
+	CacheInvalidateRelcache(trigdata->tg_relation);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

@@ -7,8 +7,9 @@
  *
  * Privileges are per model name, in anomaly.model_privileges, and only the
  * name's owner (its roles, superusers) grants and revokes them.  They are
- * checked where a model is looked up (catalog.c), once per query per model,
- * so a change is seen by the next statement of every session.  The grantee
+ * checked where a model is looked up (catalog.c), with the validation of the
+ * cached model, which every change invalidates (cache.c), so a change is
+ * seen by the next statement of every session.  The grantee
  * is a role or PUBLIC (stored as role OID 0, which regrole prints as "-").
  *
  * IDENTIFICATION

@@ -204,23 +204,44 @@ anomaly_feature_accepts(AnFeatureKind kind, AnomalyTypeClass cls)
 }
 
 /*
+ * The class and base type of the last type map_feature saw: a row's
+ * features are mostly of one type, and each costs two syscache lookups,
+ * which for a single-row INSERT (a map built per statement) was more than
+ * scoring the row.
+ */
+typedef struct TypeMemo
+{
+	Oid			typid;
+	AnomalyTypeClass cls;
+	Oid			basetype;
+} TypeMemo;
+
+#define TYPE_MEMO_INIT {InvalidOid, ANOMALY_TYPE_UNSUPPORTED, InvalidOid}
+
+/*
  * Feature i of state's model is read from position pos (an attribute of
  * the row, or an argument of the column form) of type typid: check that
  * the type can carry the feature, and record where and how to read it.
  */
 static void
-map_feature(ScoreState *state, int i, int pos, Oid typid)
+map_feature(ScoreState *state, int i, int pos, Oid typid, TypeMemo *memo)
 {
 	const AnFeature *f = &state->cached->model.spec.features[i];
 
-	if (!anomaly_feature_accepts(f->kind, anomaly_type_class(typid)))
+	if (memo->typid != typid)
+	{
+		memo->cls = anomaly_type_class(typid);
+		memo->basetype = getBaseType(typid);
+		memo->typid = typid;
+	}
+	if (!anomaly_feature_accepts(f->kind, memo->cls))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("column \"%s\" has type %s, but model \"%s\" expects %s",
 						f->name, format_type_be(typid),
 						state->name, class_description(f->kind))));
 	state->attno[i] = pos;
-	state->basetype[i] = getBaseType(typid);
+	state->basetype[i] = memo->basetype;
 }
 
 /* map the columns of desc (the type row_type, row_typmod) to the features */
@@ -231,6 +252,8 @@ build_row_map(MemoryContext mcxt, ScoreState *state, TupleDesc source_desc,
 	const AnFeatureSpec *spec = &state->cached->model.spec;
 	TupleDesc	desc;
 	MemoryContext oldcxt;
+	TypeMemo	memo = TYPE_MEMO_INIT;
+	bool		unique_names = row_type != RECORDOID;
 
 	/* keep a copy in the function's context: the type cache's may change */
 	oldcxt = MemoryContextSwitchTo(mcxt);
@@ -253,13 +276,22 @@ build_row_map(MemoryContext mcxt, ScoreState *state, TupleDesc source_desc,
 	state->values = MemoryContextAlloc(mcxt, sizeof(Datum) * Max(desc->natts, 1));
 	state->nulls = MemoryContextAlloc(mcxt, sizeof(bool) * Max(desc->natts, 1));
 
-	for (int i = 0; i < spec->n_features; i++)
+	/*
+	 * The attributes of a named row type (a table's, a composite type's)
+	 * have unique names (pg_attribute's unique index), so the search may
+	 * start after the previous feature's column, where the next one usually
+	 * is: for a single-row INSERT through the trigger the name comparisons
+	 * were the largest part of a map built per statement.  An anonymous
+	 * record (a subquery's row) may repeat a name: the first one counts.
+	 */
+	for (int i = 0, next = 0; i < spec->n_features; i++)
 	{
 		const AnFeature *f = &spec->features[i];
 		int			found = -1;
 
-		for (int a = 0; a < desc->natts; a++)
+		for (int k = 0; k < desc->natts; k++)
 		{
+			int			a = unique_names ? (next + k) % desc->natts : k;
 			Form_pg_attribute att = TupleDescAttr(desc, a);
 
 			if (!att->attisdropped && strcmp(NameStr(att->attname), f->name) == 0)
@@ -274,7 +306,8 @@ build_row_map(MemoryContext mcxt, ScoreState *state, TupleDesc source_desc,
 					 errmsg("column \"%s\" of model \"%s\" is missing from the row",
 							f->name, state->name),
 					 errhint("Pass a row with every feature column, by name (for example the table's row).")));
-		map_feature(state, i, found, TupleDescAttr(desc, found)->atttypid);
+		map_feature(state, i, found, TupleDescAttr(desc, found)->atttypid, &memo);
+		next = found + 1;
 	}
 	state->row_type = row_type;
 	state->row_typmod = row_typmod;
@@ -517,6 +550,7 @@ build_column_map(FunctionCallInfo fcinfo, ScoreState *state)
 	Datum	   *elems;
 	bool	   *elem_nulls;
 	int			n_names;
+	TypeMemo	memo = TYPE_MEMO_INIT;
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -567,7 +601,7 @@ build_column_map(FunctionCallInfo fcinfo, ScoreState *state)
 		argtype = get_fn_expr_argtype(fcinfo->flinfo, FIRST_COLUMN_ARG + found);
 		if (!OidIsValid(argtype))
 			elog(ERROR, "could not determine the type of column \"%s\"", f->name);
-		map_feature(state, i, FIRST_COLUMN_ARG + found, argtype);
+		map_feature(state, i, FIRST_COLUMN_ARG + found, argtype, &memo);
 	}
 	if (state->desc)
 	{

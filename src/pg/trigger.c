@@ -10,9 +10,11 @@
  * The new row is scored once, straight from the heap tuple (no composite
  * value is built), and the score and the flag (score above the threshold
  * of the version used) are written into it.  The trigger's columns are
- * resolved and the model validated once per statement: fn_extra of a
+ * resolved and the model looked up once per statement: fn_extra of a
  * trigger function lives as long as the statement, so a COPY of a million
- * rows looks the model up once.
+ * rows looks the model up once.  A stream of single-row INSERTs, a
+ * statement each, finds the model's last validation still believed by the
+ * cache (cache.c) and runs no catalog query.
  *
  * The model is named like everywhere else: "m" is the deployed version,
  * "m@3" version 3.  anomaly_drop_model refuses to drop a model that a
