@@ -26,10 +26,12 @@
 #include "postgres.h"
 
 #include <math.h>
+#include <sys/mman.h>
 
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -372,11 +374,32 @@ build_spec(AnContext *ctx, SourceColumn *cols, int ncols, const double *rows, si
 		   int max_categories, bool dict_full, AnFeatureSpec *spec, int **slot_of_code)
 {
 	AnStatus	st;
+	double	   *sum = palloc0(sizeof(double) * ncols);
+	size_t	   *count = palloc0(sizeof(size_t) * ncols);
 
 	spec->n_features = ncols;
 	spec->features = an_alloc_array(ctx, ncols, sizeof(AnFeature));
 	if (!spec->features)
 		anomaly_core_error(ctx, an_nomem(ctx));
+
+	/*
+	 * The means of the numeric columns, in one pass over the rows in their
+	 * order: each column's sum adds the same values in the same order as a
+	 * pass per column would, without striding through the buffer once per
+	 * column (30 passes over 240 MB at a million rows).  Category codes
+	 * are summed too and ignored.
+	 */
+	for (size_t r = 0; r < n; r++)
+	{
+		const double *row = rows + r * ncols;
+
+		for (int i = 0; i < ncols; i++)
+			if (!isnan(row[i]))
+			{
+				sum[i] += row[i];
+				count[i]++;
+			}
+	}
 
 	for (int i = 0; i < ncols; i++)
 	{
@@ -386,23 +409,10 @@ build_spec(AnContext *ctx, SourceColumn *cols, int ncols, const double *rows, si
 		f->name = an_strdup(ctx, col->name);
 		if (col->cls != ANOMALY_TYPE_TEXT)
 		{
-			double		sum = 0.0;
-			size_t		count = 0;
-
 			f->kind = col->cls == ANOMALY_TYPE_BOOLEAN ? AN_FEATURE_BOOLEAN : AN_FEATURE_NUMERIC;
-			for (size_t r = 0; r < n; r++)
-			{
-				double		x = rows[r * ncols + i];
-
-				if (!isnan(x))
-				{
-					sum += x;
-					count++;
-				}
-			}
-			if (count == 0)
+			if (count[i] == 0)
 				all_null_error(col->name);
-			f->fill = sum / (double) count;
+			f->fill = sum[i] / (double) count[i];
 		}
 		else
 		{
@@ -429,6 +439,8 @@ build_spec(AnContext *ctx, SourceColumn *cols, int ncols, const double *rows, si
 			pfree(order);
 		}
 	}
+	pfree(sum);
+	pfree(count);
 	st = an_spec_layout(ctx, spec);
 	if (st != AN_OK)
 		anomaly_core_error(ctx, st);
@@ -509,6 +521,7 @@ typedef struct SourceReceiver
 	size_t		cap;
 	size_t		allocated;
 	int64		seen;
+	bool		has_null;		/* a NULL number was stored */
 	AnRng		rng;
 } SourceReceiver;
 
@@ -519,6 +532,27 @@ source_startup(DestReceiver *self, int operation, TupleDesc desc)
 
 	r->cols = discover_columns(desc, r->excluded, r->keep, r->data_cxt, &r->ncols);
 	r->cap = row_budget(r->opts, r->cols, r->ncols);
+}
+
+/*
+ * The row buffer is filled once, in order, and is hundreds of megabytes at
+ * a million rows: with 4 kB pages, the first touch of each page (a fault,
+ * dearer still under a hypervisor) cost more than converting the values.
+ * Transparent huge pages, where the kernel offers them on request
+ * ("madvise" mode), fault in 2 MB at a time.  Only the 2 MB-aligned
+ * interior is advised; a kernel without them ignores the advice.
+ */
+static void
+advise_huge_pages(void *buf, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+	const uintptr_t huge = (uintptr_t) 2 << 20;
+	uintptr_t	start = ((uintptr_t) buf + huge - 1) & ~(huge - 1);
+	uintptr_t	end = ((uintptr_t) buf + bytes) & ~(huge - 1);
+
+	if (end > start)
+		(void) madvise((void *) start, end - start, MADV_HUGEPAGE);
+#endif
 }
 
 /* where the next row goes: its slot in the buffer, or NULL if not sampled */
@@ -547,6 +581,7 @@ row_slot(SourceReceiver *r)
 		r->rows = r->rows ? repalloc_huge(r->rows, bytes)
 			: MemoryContextAllocHuge(r->data_cxt, bytes);
 		r->allocated = grow;
+		advise_huge_pages(r->rows, bytes);
 	}
 	return r->rows + slot * r->ncols;
 }
@@ -579,8 +614,15 @@ source_receive(TupleTableSlot *slot, DestReceiver *self)
 										 r->data_cxt, &r->dict);
 		else if (dst == NULL)
 			continue;
+		else if (isnull)
+		{
+			x = NAN;
+			r->has_null = true;
+		}
+		else if (col->basetype == FLOAT8OID && isfinite(DatumGetFloat8(value)))
+			x = DatumGetFloat8(value);	/* the common case, without a call */
 		else
-			x = isnull ? NAN : anomaly_checked_double(value, col->basetype, col->name);
+			x = anomaly_checked_double(value, col->basetype, col->name);
 		if (dst)
 			dst[i] = x;
 	}
@@ -610,6 +652,7 @@ anomaly_load_training_set(AnContext *ctx, const char *source, ArrayType *exclude
 	int			ncols;
 	double	   *rows;
 	int64		seen;
+	bool		has_null;
 	int		  **slot_of_code;
 
 	memset(set, 0, sizeof(*set));
@@ -667,6 +710,7 @@ anomaly_load_training_set(AnContext *ctx, const char *source, ArrayType *exclude
 	ncols = r.ncols;
 	rows = r.rows;
 	seen = r.seen;
+	has_null = r.has_null;
 	set->n = (size_t) Min((int64) r.cap, seen);
 	if (seen == 0)
 		ereport(ERROR,
@@ -698,9 +742,10 @@ anomaly_load_training_set(AnContext *ctx, const char *source, ArrayType *exclude
 		/*
 		 * No categorical column: the rows already are the encoded vectors
 		 * but for NULLs.  Filling those in place saves a second copy, whose
-		 * page faults cost more than the copy itself.
+		 * page faults cost more than the copy itself; without a NULL there
+		 * is nothing to fill.
 		 */
-		for (size_t r = 0; r < set->n; r++)
+		for (size_t r = 0; r < set->n && has_null; r++)
 			for (int i = 0; i < ncols; i++)
 				if (isnan(rows[r * ncols + i]))
 					rows[r * ncols + i] = set->spec.features[i].fill;
