@@ -10,7 +10,9 @@
  *-------------------------------------------------------------------------
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "anomaly/stats.h"
 
@@ -23,9 +25,109 @@ cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * Radix sort of doubles: a double's bits, with the sign bit flipped for
+ * positive numbers and every bit flipped for negative ones, order as
+ * unsigned integers as the numbers do.  Six stable passes of 11 bits over
+ * those keys (a pass is skipped when every key has the same digit, as the
+ * sign and exponent of a million positive scores mostly do) sort a million
+ * training scores about ten times faster than qsort's comparisons.  The
+ * result is the same array of values as qsort's: equal keys are equal
+ * bits, but for -0.0, which becomes +0.0 (they compare equal).  NaN has no
+ * place in the order: with one, qsort sorts as before.
+ */
+#define RADIX_BITS		11
+#define RADIX_BUCKETS	(1 << RADIX_BITS)
+#define RADIX_PASSES	6		/* 66 >= 64 bits */
+#define RADIX_MIN_ROWS	1024	/* below this, qsort is as fast */
+
+#define SIGN_BIT		(UINT64_C(1) << 63)
+#define EXPONENT_BITS	UINT64_C(0x7FF0000000000000)
+
+/* the key of a double's bits u (not a NaN) */
+static inline uint64_t
+double_key(uint64_t u)
+{
+	if ((u & ~SIGN_BIT) == 0)
+		u = 0;					/* -0.0 sorts as +0.0 */
+	return (u & SIGN_BIT) ? ~u : u | SIGN_BIT;
+}
+
+/* the bits of the double of key u */
+static inline uint64_t
+double_bits(uint64_t u)
+{
+	return (u & SIGN_BIT) ? u & ~SIGN_BIT : ~u;
+}
+
+static bool
+radix_sort_doubles(double *v, size_t n)
+{
+	uint64_t   *keys = (uint64_t *) v;	/* sorted in place of the values */
+	uint64_t   *tmp;
+	size_t	   *count;
+
+	/* all accesses go through the keys: v is not read as double here */
+	for (size_t i = 0; i < n; i++)
+		if ((keys[i] & ~SIGN_BIT) > EXPONENT_BITS)
+			return false;		/* NaN */
+	tmp = malloc(n * sizeof(uint64_t));
+	count = calloc((size_t) RADIX_PASSES * RADIX_BUCKETS, sizeof(size_t));
+	if (!tmp || !count)
+	{
+		free(tmp);
+		free(count);
+		return false;
+	}
+
+	for (size_t i = 0; i < n; i++)
+	{
+		uint64_t	k = double_key(keys[i]);
+
+		keys[i] = k;
+		for (int p = 0; p < RADIX_PASSES; p++)
+			count[p * RADIX_BUCKETS + ((k >> (p * RADIX_BITS)) & (RADIX_BUCKETS - 1))]++;
+	}
+	for (int p = 0; p < RADIX_PASSES; p++)
+	{
+		size_t	   *c = count + (size_t) p * RADIX_BUCKETS;
+		int			shift = p * RADIX_BITS;
+		size_t		pos = 0;
+		uint64_t   *swap;
+
+		if (c[(keys[0] >> shift) & (RADIX_BUCKETS - 1)] == n)
+			continue;			/* one digit for all: the order stays */
+		for (int b = 0; b < RADIX_BUCKETS; b++)
+		{
+			size_t		m = c[b];
+
+			c[b] = pos;
+			pos += m;
+		}
+		for (size_t i = 0; i < n; i++)
+			tmp[c[(keys[i] >> shift) & (RADIX_BUCKETS - 1)]++] = keys[i];
+		swap = keys;
+		keys = tmp;
+		tmp = swap;
+	}
+	if (keys != (uint64_t *) v)
+	{
+		memcpy(v, keys, n * sizeof(uint64_t));
+		tmp = keys;
+		keys = (uint64_t *) v;
+	}
+	for (size_t i = 0; i < n; i++)
+		keys[i] = double_bits(keys[i]);
+	free(tmp);
+	free(count);
+	return true;
+}
+
 void
 an_sort_doubles(double *v, size_t n)
 {
+	if (n >= RADIX_MIN_ROWS && radix_sort_doubles(v, n))
+		return;
 	qsort(v, n, sizeof(double), cmp_double);
 }
 

@@ -8,9 +8,12 @@
 #             for the autoencoder 30-64-16-64-30 (one network, and the default five),
 #             Deep SVDD 30-64-16 and the default method
 #   parallel  the autoencoder's query with 2 workers against serial
-#   write     the scores written in SQL (CREATE TABLE AS with the row and its score;
-#             UPDATE of a score column) against the reference's export, PyTorch scoring,
-#             write-back round trip (pg_roundtrip.py, its own throwaway cluster)
+#   write     the scores written in SQL (CREATE TABLE AS with the row and its score,
+#             logged and unlogged; CREATE TABLE AS of a key and the score, serial,
+#             unlogged and with 2 workers; UPDATE of a score column) against the
+#             reference's export, PyTorch scoring, write-back round trip (pg_roundtrip.py,
+#             its own throwaway cluster).  Run it on a server with wal_level = minimal
+#             too: CREATE TABLE AS then skips the WAL (the line "server:" says which)
 #   trigger   pgbench single-row inserts with anomaly_flag_trigger against the same
 #             table without it (synchronous_commit on, then off)
 #   train     training end to end (reading the table included) with
@@ -86,21 +89,38 @@ if has parallel; then
 fi
 
 if has write; then
-	ctas="CREATE TABLE bench_scored AS SELECT t.*, anomaly.anomaly_score('bench_ae', t) AS score FROM bench_tx t"
-	t_ctas=$(timed "DROP TABLE IF EXISTS bench_scored" "$ctas")
-	t_ctas_copy=$(timed "DROP TABLE IF EXISTS bench_scored" "CREATE TABLE bench_scored AS SELECT t.*, 0::float8 AS score FROM bench_tx t")
+	drop="$serial; DROP TABLE IF EXISTS bench_scored"
+	score="anomaly.anomaly_score('bench_ae', t) AS score"
+	t_ctas=$(timed "$drop" "CREATE TABLE bench_scored AS SELECT t.*, $score FROM bench_tx t")
+	t_ctas_copy=$(timed "$drop" "CREATE TABLE bench_scored AS SELECT t.*, 0::float8 AS score FROM bench_tx t")
+	t_unlogged=$(timed "$drop" "CREATE UNLOGGED TABLE bench_scored AS SELECT t.*, $score FROM bench_tx t")
+	# the scores alone, by a key, as the round trip's table has one (id bigserial)
+	psql_q -c "DROP TABLE bench_scored" -c "ALTER TABLE bench_tx ADD COLUMN id bigserial, ADD COLUMN score float8" \
+		-c "VACUUM ANALYZE bench_tx"
+	t_id=$(timed "$drop" "CREATE TABLE bench_scored AS SELECT t.id, $score FROM bench_tx t")
+	t_id_unlogged=$(timed "$drop" "CREATE UNLOGGED TABLE bench_scored AS SELECT t.id, $score FROM bench_tx t")
+	t_id_two=$(timed "SET jit = off; SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET min_parallel_table_scan_size = 0; DROP TABLE IF EXISTS bench_scored" \
+		"CREATE TABLE bench_scored AS SELECT t.id, $score FROM bench_tx t")
+	# does the UPDATE score through the planner's column form?
+	form=$(psql_q -At -c "EXPLAIN VERBOSE UPDATE bench_tx t SET score = anomaly.anomaly_score('bench_ae', t)" |
+		grep -q anomaly_score_columns && echo "column form" || echo "record form")
 	# once, on a table without dead rows, as the round trip's UPDATE
-	psql_q -c "DROP TABLE bench_scored" -c "ALTER TABLE bench_tx ADD COLUMN score float8"
-	t_update=$(psql_q -At -c '\timing on' -c "VACUUM FULL bench_tx" -c "UPDATE bench_tx t SET score = anomaly.anomaly_score('bench_ae', t)" 2>&1 |
+	t_update=$(psql_q -At -c '\timing on' -c "DROP TABLE bench_scored" -c "VACUUM FULL bench_tx" -c "$serial" \
+		-c "UPDATE bench_tx t SET score = anomaly.anomaly_score('bench_ae', t)" 2>&1 |
 		grep -o 'Time: [0-9.]*' | tail -1 | awk '{print $2 / 1000}')
-	psql_q -c "ALTER TABLE bench_tx DROP COLUMN score" -c "VACUUM FULL bench_tx"
+	psql_q -c "ALTER TABLE bench_tx DROP COLUMN score, DROP COLUMN id" -c "VACUUM FULL bench_tx"
 	port=$((20000 + RANDOM % 40000))
 	/usr/bin/python3 "$reference_dir/pg_roundtrip.py" --data "$work/tx.csv" --port "$port" --naive-rows 1000 \
 		>"$work/roundtrip.json" 2>"$work/roundtrip.err" || { tail "$work/roundtrip.err"; exit 1; }
 	t_ref=$(/usr/bin/python3 -c "import json; print(json.load(open('$work/roundtrip.json'))['roundtrip_copy_s'])")
 	echo "reference round trip (COPY out, PyTorch, COPY in, UPDATE join)  $t_ref s"
+	echo "server: wal_level $(psql_q -At -c 'SHOW wal_level'), fsync $(psql_q -At -c 'SHOW fsync') (wal_level minimal: CREATE TABLE AS writes no WAL)"
 	echo "CREATE TABLE AS row + score                    $t_ctas s, $(ratio "$t_ref" "$t_ctas")x faster than the round trip (the same without scoring: $t_ctas_copy s)"
-	echo "UPDATE t SET score = anomaly_score(m, t)       $t_update s, $(ratio "$t_ref" "$t_update")x faster than the round trip"
+	echo "CREATE UNLOGGED TABLE AS row + score           $t_unlogged s, $(ratio "$t_ref" "$t_unlogged")x"
+	echo "CREATE TABLE AS id + score                     $t_id s, $(ratio "$t_ref" "$t_id")x"
+	echo "CREATE UNLOGGED TABLE AS id + score            $t_id_unlogged s, $(ratio "$t_ref" "$t_id_unlogged")x"
+	echo "CREATE TABLE AS id + score, 2 workers          $t_id_two s, $(ratio "$t_ref" "$t_id_two")x"
+	echo "UPDATE t SET score = anomaly_score(m, t)       $t_update s, $(ratio "$t_ref" "$t_update")x faster than the round trip ($form)"
 fi
 
 if has trigger; then

@@ -9,9 +9,13 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "anomaly/metrics.h"
+#include "anomaly/rng.h"
+#include "anomaly/stats.h"
 #include "fixture.h"
 #include "unit.h"
 
@@ -234,4 +238,82 @@ UNIT_TEST(contamination_auto_option_and_fit)
 	free(raw);
 	free(x);
 	free(scores);
+}
+
+/* qsort's order, the reference the radix sort must match */
+static int
+cmp_ref(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * an_sort_doubles sorts large arrays by radix: the same values as qsort
+ * for negative and positive numbers, ties, both zeros, denormals and
+ * infinities; with a NaN it falls back to qsort and still sorts the rest.
+ */
+UNIT_TEST(sort_doubles_radix_matches_qsort)
+{
+	const size_t n = 50000;
+	double	   *v = malloc(n * sizeof(double));
+	double	   *ref = malloc(n * sizeof(double));
+	AnRng		rng;
+
+	REQUIRE(v && ref);
+	an_rng_seed(&rng, 7);
+	for (size_t i = 0; i < n; i++)
+	{
+		double		u = an_rng_uniform(&rng);
+
+		switch (i % 7)
+		{
+			case 0:
+				v[i] = (u - 0.5) * 1e6;
+				break;
+			case 1:
+				v[i] = exp((u - 0.5) * 600.0);	/* wide exponents */
+				break;
+			case 2:
+				v[i] = -exp((u - 0.5) * 600.0);
+				break;
+			case 3:
+				v[i] = (double) (int) (u * 10.0);	/* many ties */
+				break;
+			case 4:
+				v[i] = u < 0.5 ? 0.0 : -0.0;
+				break;
+			case 5:
+				v[i] = (u - 0.5) * 4.9e-320;	/* denormals */
+				break;
+			default:
+				v[i] = u < 0.01 ? INFINITY : (u > 0.99 ? -INFINITY : u);
+		}
+	}
+	memcpy(ref, v, n * sizeof(double));
+	qsort(ref, n, sizeof(double), cmp_ref);
+	an_sort_doubles(v, n);
+	for (size_t i = 0; i < n; i++)
+		if (v[i] != ref[i])
+		{
+			CHECK(v[i] == ref[i]);
+			break;
+		}
+	for (size_t i = 1; i < n; i++)
+		CHECK(v[i - 1] <= v[i]);
+
+	/* a NaN: qsort's behaviour, the numbers around it still in order */
+	v[n / 2] = NAN;
+	an_sort_doubles(v, n);
+	{
+		size_t		nan_count = 0;
+
+		for (size_t i = 0; i < n; i++)
+			nan_count += isnan(v[i]);
+		CHECK(nan_count == 1);
+	}
+	free(v);
+	free(ref);
 }
