@@ -586,6 +586,16 @@ advise_huge_pages(void *buf, size_t bytes)
 #endif
 }
 
+/* does the spec encode any column one-hot (its rows then hold codes)? */
+static bool
+has_categorical(const AnFeatureSpec *spec)
+{
+	for (int i = 0; i < spec->n_features; i++)
+		if (spec->features[i].kind == AN_FEATURE_CATEGORICAL)
+			return true;
+	return false;
+}
+
 /* where the next row goes: its slot in the buffer, or NULL if not sampled */
 static double *
 row_slot(SourceReceiver *r)
@@ -769,11 +779,13 @@ anomaly_load_training_set(AnContext *ctx, const char *source, ArrayType *exclude
 	build_spec(ctx, cols, ncols, rows, set->n, opts->max_categories, r.dict.full,
 			   &set->spec, slot_of_code);
 
-	if (set->spec.dim == ncols)
+	if (!has_categorical(&set->spec))
 	{
 		/*
 		 * No categorical column: the rows already are the encoded vectors
-		 * but for NULLs.  Filling those in place saves a second copy, whose
+		 * but for NULLs.  Asked of the kinds, not as dim == ncols: a
+		 * categorical column that kept no category would be one slot wide
+		 * and still hold codes.  Filling those in place saves a second copy, whose
 		 * page faults cost more than the copy itself; without a NULL there
 		 * is nothing to fill.
 		 */
