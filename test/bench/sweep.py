@@ -165,13 +165,14 @@ def normalise(scores, train, combine):
     return [bisect.bisect_left(ref, x) / len(ref) for x in scores]
 
 
-def ensemble_auroc(method, path, seed, members, d, n_train, cache, combine="mean"):
+def ensemble_auroc(method, path, seed, members, d, n_train, cache, combine="mean", split_seed=None):
     """AUROC of the combined scores of one model per member configuration, the k-th
-    trained with seed seed + 1000 k."""
+    trained with seed seed + 1000 k, on the split of split_seed (default: seed)."""
     total, labels = None, None
+    split = seed if split_seed is None else split_seed
     for k, config in enumerate(members):
         opts = [o for part in config.split("+") for o in CONFIGS[part](d, n_train)]
-        scores, labels, train = cached_scores(method, path, seed, config, seed + 1000 * k, opts, cache)
+        scores, labels, train = cached_scores(method, path, split, config, seed + 1000 * k, opts, cache)
         scores = normalise(scores, train, combine)
         total = scores if total is None else [a + b for a, b in zip(total, scores)]
     return auroc(labels, total)
@@ -210,8 +211,13 @@ def main():
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--against", help="reference figures per table: reference_split.py's output, "
                     "or lines 'table mean worst'; marks the tables that miss issue 13's targets")
+    ap.add_argument("--split-seed", type=int,
+                    help="hold the 60/40 split fixed (this seed) and vary only the training seed: "
+                    "the spread the detector itself controls (needs --mix or --networks)")
     ap.add_argument("--list", action="store_true")
     a = ap.parse_args()
+    if a.split_seed is not None and a.pick_by_loss:
+        ap.error("--split-seed needs ensembles from the cache (--mix or --networks without --pick-by-loss)")
     if a.list:
         print("\n".join(CONFIGS))
         return
@@ -237,7 +243,8 @@ def main():
         for _, members in columns:
             for k, c in enumerate(members or []):
                 for s in a.seeds:
-                    todo.add((path, s, c, s + 1000 * k, d, n_train))
+                    split = s if a.split_seed is None else a.split_seed
+                    todo.add((path, split, c, s + 1000 * k, d, n_train))
     with concurrent.futures.ThreadPoolExecutor(a.jobs) as pool:
         list(pool.map(lambda t: cached_scores(a.method, t[0], t[1], t[2], t[3],
                                               [o for part in t[2].split("+") for o in CONFIGS[part](t[4], t[5])],
@@ -258,7 +265,8 @@ def main():
 
     print(f"# {a.method}, AUROC on the 40% held out, mean (worst) over seeds {a.seeds}"
           + (f", {'the lowest-loss' if a.pick_by_loss else 'mean score'} of {a.networks} models"
-             if a.networks > 1 else "") + (f", ensembles combined by {a.combine}" if a.mix or a.networks > 1 else ""))
+             if a.networks > 1 else "") + (f", ensembles combined by {a.combine}" if a.mix or a.networks > 1 else "")
+          + (f", the split held at seed {a.split_seed} (only training seeds vary)" if a.split_seed is not None else ""))
     print("| table | d | n | " + " | ".join(c for c, _ in columns)
           + (" | reference |" if against else " |"))
     print("|---|---|---|" + "---|" * (len(columns) + bool(against)))
@@ -273,8 +281,8 @@ def main():
                 opts = [o for part in c.split("+") for o in CONFIGS[part](d, n_train)]
                 aucs = [run(a.method, path, s, opts, a.networks, True) for s in a.seeds]
             else:
-                aucs = [ensemble_auroc(a.method, path, s, members, d, n_train, a.cache, a.combine)
-                        for s in a.seeds]
+                aucs = [ensemble_auroc(a.method, path, s, members, d, n_train, a.cache, a.combine,
+                                       a.split_seed) for s in a.seeds]
             m, w = sum(aucs) / len(aucs), min(aucs)
             means[c].append(m)
             worsts[c].append(w)
