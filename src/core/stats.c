@@ -44,6 +44,13 @@ cmp_double(const void *a, const void *b)
 #define SIGN_BIT		(UINT64_C(1) << 63)
 #define EXPONENT_BITS	UINT64_C(0x7FF0000000000000)
 
+/*
+ * The sort reads and writes the doubles' storage as 64-bit integers; the
+ * type may alias a double, so the compiler cannot reorder those accesses
+ * against the caller's stores of the values (strict aliasing).
+ */
+typedef uint64_t an_bits64 __attribute__((may_alias));
+
 /* the key of a double's bits u (not a NaN) */
 static inline uint64_t
 double_key(uint64_t u)
@@ -63,8 +70,8 @@ double_bits(uint64_t u)
 static bool
 radix_sort_doubles(double *v, size_t n)
 {
-	uint64_t   *keys = (uint64_t *) v;	/* sorted in place of the values */
-	uint64_t   *tmp;
+	an_bits64  *keys = (an_bits64 *) v;	/* sorted in place of the values */
+	an_bits64  *tmp;
 	size_t	   *count;
 
 	/* all accesses go through the keys: v is not read as double here */
@@ -93,7 +100,7 @@ radix_sort_doubles(double *v, size_t n)
 		size_t	   *c = count + (size_t) p * RADIX_BUCKETS;
 		int			shift = p * RADIX_BITS;
 		size_t		pos = 0;
-		uint64_t   *swap;
+		an_bits64  *swap;
 
 		if (c[(keys[0] >> shift) & (RADIX_BUCKETS - 1)] == n)
 			continue;			/* one digit for all: the order stays */
@@ -110,11 +117,11 @@ radix_sort_doubles(double *v, size_t n)
 		keys = tmp;
 		tmp = swap;
 	}
-	if (keys != (uint64_t *) v)
+	if (keys != (an_bits64 *) v)
 	{
 		memcpy(v, keys, n * sizeof(uint64_t));
 		tmp = keys;
-		keys = (uint64_t *) v;
+		keys = (an_bits64 *) v;
 	}
 	for (size_t i = 0; i < n; i++)
 		keys[i] = double_bits(keys[i]);
