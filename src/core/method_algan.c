@@ -232,7 +232,7 @@ algan_create(AnContext *ctx, const AnOptions *opts, int dim, AnRng *rng, void **
 	memset(&params, 0, sizeof(params));
 	an_mlp_params(&g->disc, &params);
 	AN_TRY(an_adam_create(ctx, &g->disc_adam, &params, opts->learning_rate,
-						  opts->weight_decay < 0 ? DEFAULT_DECAY : opts->weight_decay));
+						  opts->weight_decay));
 	g->disc_adam.beta1 = ADAM_BETA1;
 
 	g->lo = an_alloc_array(ctx, dim, sizeof(float));
@@ -256,21 +256,7 @@ algan_prepare(AnContext *ctx, void *state, const AnOptions *opts,
 {
 	Algan	   *g = state;
 
-	for (int j = 0; j < g->dim; j++)
-	{
-		g->lo[j] = INFINITY;
-		g->hi[j] = -INFINITY;
-	}
-	for (size_t i = 0; i < n; i++)
-		for (int j = 0; j < g->dim; j++)
-		{
-			float		v = x[i * g->dim + j];
-
-			if (v < g->lo[j])
-				g->lo[j] = v;
-			if (v > g->hi[j])
-				g->hi[j] = v;
-		}
+	an_bounding_box(x, n, g->dim, g->lo, g->hi);
 	return an_moments_fit(ctx, &g->moments, x, n);
 }
 
