@@ -34,7 +34,6 @@
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
-#include "executor/spi_priv.h"
 #include "miscadmin.h"
 #include "parser/scansup.h"
 #include "utils/array.h"
@@ -534,7 +533,6 @@ source_startup(DestReceiver *self, int operation, TupleDesc desc)
 
 	r->cols = discover_columns(desc, r->excluded, r->keep, r->data_cxt, &r->ncols);
 	r->cap = row_budget(r->opts, r->cols, r->ncols);
-	r->expected = Min(r->cap, r->expected);
 }
 
 /*
@@ -560,7 +558,8 @@ expected_rows(SPIPlanPtr plan)
 		if (stmt->planTree)
 			rows = stmt->planTree->plan_rows;
 	}
-	ReleaseCachedPlan(cplan, plan->saved ? CurrentResourceOwner : NULL);
+	/* unsaved (anomaly_prepare_source keeps no plan): no resource owner */
+	ReleaseCachedPlan(cplan, NULL);
 	return (size_t) Min(Max(rows * 1.1 + 1024.0, 1024.0), (double) (SIZE_MAX / 4096));
 }
 
@@ -785,14 +784,15 @@ anomaly_load_training_set(AnContext *ctx, const char *source, ArrayType *exclude
 		 * No categorical column: the rows already are the encoded vectors
 		 * but for NULLs.  Asked of the kinds, not as dim == ncols: a
 		 * categorical column that kept no category would be one slot wide
-		 * and still hold codes.  Filling those in place saves a second copy, whose
-		 * page faults cost more than the copy itself; without a NULL there
-		 * is nothing to fill.
+		 * and still hold codes.  Filling those in place saves a second
+		 * copy, whose page faults cost more than the copy itself; without a
+		 * NULL there is nothing to fill.
 		 */
-		for (size_t r = 0; r < set->n && has_null; r++)
-			for (int i = 0; i < ncols; i++)
-				if (isnan(rows[r * ncols + i]))
-					rows[r * ncols + i] = set->spec.features[i].fill;
+		if (has_null)
+			for (size_t r = 0; r < set->n; r++)
+				for (int i = 0; i < ncols; i++)
+					if (isnan(rows[r * ncols + i]))
+						rows[r * ncols + i] = set->spec.features[i].fill;
 		set->raw = rows;
 		return;
 	}
