@@ -603,12 +603,6 @@ build_column_map(FunctionCallInfo fcinfo, ScoreState *state)
 			elog(ERROR, "could not determine the type of column \"%s\"", f->name);
 		map_feature(state, i, FIRST_COLUMN_ARG + found, argtype, &memo);
 	}
-	if (state->desc)
-	{
-		FreeTupleDesc(state->desc);
-		state->desc = NULL;
-	}
-	state->row_type = InvalidOid;
 	state->map_generation = state->cached->generation;
 }
 
@@ -620,7 +614,8 @@ score_columns(FunctionCallInfo fcinfo, ScoreState **out)
 	double		score;
 
 	/* names that are not a constant may differ from call to call */
-	if (state->attno == NULL || state->desc != NULL ||
+	/* (a column-form call site never maps a row: its state has no desc) */
+	if (state->attno == NULL ||
 		state->map_generation != state->cached->generation ||
 		!get_fn_expr_arg_stable(fcinfo->flinfo, 1))
 		build_column_map(fcinfo, state);
