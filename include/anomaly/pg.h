@@ -309,6 +309,8 @@ typedef struct AnomalyCachedModel
  * on it (checked at every call, with the validation).
  */
 extern AnomalyCachedModel *anomaly_cache_get(const char *ref, AnomalyPrivilege need);
+/* NULL instead of an error for a missing model, a malformed name or no privilege */
+extern AnomalyCachedModel *anomaly_cache_try_get(const char *ref, AnomalyPrivilege need);
 
 /* ---- scoring (score.c) ---- */
 

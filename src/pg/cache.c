@@ -379,8 +379,21 @@ missing_model(const char *name, const AnomalyModelRef *ref)
 			 errhint("Create it with anomaly.anomaly_create_model(), or list models in anomaly.models.")));
 }
 
-AnomalyCachedModel *
-anomaly_cache_get(const char *name, AnomalyPrivilege need)
+/* does row grant what the caller needs? */
+static bool
+row_allows(const AnomalyCatalogEntry *row, AnomalyPrivilege need)
+{
+	return need == ANOMALY_PRIV_READ ? row->may_read : row->may_score;
+}
+
+/*
+ * The decoded model name refers to, validated as the header says.  With
+ * missing_ok, a name that does not parse, a model the catalog lacks and a
+ * privilege the user lacks give NULL instead of an error (the planner's
+ * rewrite then keeps the call as written, to fail as it would have).
+ */
+static AnomalyCachedModel *
+cache_get(const char *name, AnomalyPrivilege need, bool missing_ok)
 {
 	AnomalyModelRef ref;
 	AnomalyCatalogEntry row;
@@ -413,14 +426,26 @@ anomaly_cache_get(const char *name, AnomalyPrivilege need)
 	 * fetched (and detoasted) only when the entry is stale.  Without one (a
 	 * new backend, a parallel worker), fetch it at once.
 	 */
-	anomaly_parse_model_ref(name, &ref);
+	if (!missing_ok)
+		anomaly_parse_model_ref(name, &ref);
+	else if (!anomaly_split_model_ref(name, &ref))
+		return NULL;
 	fetch = slot == NULL || slot->model == NULL;
-	if (!anomaly_catalog_lookup(&ref, fetch, &row))
-		missing_model(name, &ref);
-	/* with every validation: a revoke is seen by the next statement */
-	anomaly_check_privilege(ref.name, &row, need);
-	if (!fetch)
+	for (;;)
 	{
+		if (!anomaly_catalog_lookup(&ref, fetch, &row))
+		{
+			if (!missing_ok)
+				missing_model(name, &ref);
+			evict(name);
+			return NULL;
+		}
+		/* with every validation: a revoke is seen by the next statement */
+		if (missing_ok && !row_allows(&row, need))
+			return NULL;
+		anomaly_check_privilege(ref.name, &row, need);
+		if (fetch)
+			break;
 		slot = hash_search(model_cache, key, HASH_FIND, NULL);
 		if (slot && slot->model && entry_matches(slot->model, &row))
 		{
@@ -428,9 +453,7 @@ anomaly_cache_get(const char *name, AnomalyPrivilege need)
 			return slot->model;
 		}
 		/* stale: fetch the document, and decode it before touching the cache */
-		if (!anomaly_catalog_lookup(&ref, true, &row))
-			missing_model(name, &ref);
-		anomaly_check_privilege(ref.name, &row, need);
+		fetch = true;
 	}
 	fresh = decode_entry(key, ref.name, &row);
 	pfree(row.model);
@@ -441,4 +464,17 @@ anomaly_cache_get(const char *name, AnomalyPrivilege need)
 	slot->model = fresh;
 	remember_validation(slot, &row, trusted, token);
 	return fresh;
+}
+
+AnomalyCachedModel *
+anomaly_cache_get(const char *name, AnomalyPrivilege need)
+{
+	return cache_get(name, need, false);
+}
+
+/* the same, or NULL where anomaly_cache_get would say why not */
+AnomalyCachedModel *
+anomaly_cache_try_get(const char *name, AnomalyPrivilege need)
+{
+	return cache_get(name, need, true);
 }

@@ -130,8 +130,6 @@ rewrite_whole_row(PlannerInfo *root, FuncExpr *fcall)
 	Const	   *model;
 	Var		   *row;
 	RangeTblEntry *rte;
-	AnomalyModelRef ref;
-	AnomalyCatalogEntry entry;
 	AnomalyCachedModel *cached;
 	const AnFeatureSpec *spec;
 	char	   *name;
@@ -158,10 +156,9 @@ rewrite_whole_row(PlannerInfo *root, FuncExpr *fcall)
 
 	/* the model as the call would find it now; any doubt keeps the call */
 	name = TextDatumGetCString(model->constvalue);
-	if (!anomaly_split_model_ref(name, &ref) ||
-		!anomaly_catalog_lookup(&ref, false, &entry) || !entry.may_score)
+	cached = anomaly_cache_try_get(name, ANOMALY_PRIV_SCORE);
+	if (cached == NULL)
 		return NULL;
-	cached = anomaly_cache_get(name, ANOMALY_PRIV_SCORE);
 	spec = &cached->model.spec;
 	/* the column form takes the model, the names and a value per feature */
 	if (spec->n_features + 2 > FUNC_MAX_ARGS)
