@@ -83,7 +83,8 @@ typedef struct AnMethod
 	/*
 	 * Optional: the options that size the training's memory, as the budget
 	 * error names them (e.g. "\"n_trees\" or \"sample_size\"").  NULL:
-	 * "batch_size" and "hidden" for gradient training, none for fit.
+	 * "batch_size", "hidden" or "max_rows" for gradient training, "max_rows"
+	 * for fit (an_method_sizing_options).
 	 */
 	const char *sizing_options;
 

@@ -31,10 +31,9 @@
  *	 Goodfellow et al.), plus consistency * ||x - G(E(x))||^2 / d, mean
  *	 over the batch, plus MOMENT_WEIGHT times the distance between the
  *	 first two moments of the batch's G(z) and the training rows'
- *	 (moments.c).  Without that last term, which the paper does not have,
- *	 G never settles on a 2-D Gaussian: its samples' variances swing
- *	 between a tenth and twice the data's from epoch to epoch
- *	 (test_egbad.c checks that they match).  The paper's EGBAD has no such term (consistency 0):
+ *	 (moments.c).
+ *
+ *	 The paper's EGBAD has no consistency term (consistency 0):
  *	 a BiGAN only learns E as G's inverse implicitly, and on tabular data
  *	 with a few thousand optimiser steps its G(E(x)) stays far from x, so
  *	 the residual is close to the distance from the data's centre.  The
@@ -42,7 +41,10 @@
  *	 the adversarial game and ties E to G's inverse.  Its default, 0.1,
  *	 is small: a weight of 1 turns the method into an autoencoder with an
  *	 adversarial regulariser, which loses what the loose reconstruction
- *	 catches (docs/benchmarks.md has the figures).
+ *	 catches (docs/benchmarks.md has the figures).  Nor has it the moment
+ *	 term: without it G never settles on a 2-D Gaussian, its samples'
+ *	 variances swinging between a tenth and twice the data's from epoch to
+ *	 epoch (test_egbad.c checks that they match).
  *
  * Both optimisers are Adam with the learning_rate option and beta1 = 0.5
  * (the DCGAN setting, also the paper's: with 0.9 each network's momentum
