@@ -135,6 +135,14 @@ extern void an_mlp_init(AnMlp *mlp, AnRng *rng);
 extern int	an_mlp_out_dim(const AnMlp *mlp);
 
 /*
+ * The weights and biases of src's first n_layers layers into dst's, which
+ * must have those layers' widths and src's bias setting (dst may be deeper,
+ * trainable or not): a trained network kept for scoring, an encoder taken
+ * from a pretrained autoencoder, a moving average's starting point.
+ */
+extern void an_mlp_copy_weights(AnMlp *dst, const AnMlp *src, int n_layers);
+
+/*
  * Lay an inference-only network's weights out for one-row forward passes
  * (rowkernel.c), once its weights are final: a decoded model's.  Leaves
  * mlp->rownet NULL when the copy is not worth its memory.

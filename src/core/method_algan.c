@@ -177,21 +177,6 @@ algan_destroy(AnContext *ctx, void *state)
 	an_free(ctx, g);
 }
 
-/* dst's weights := src's (two networks of the same layout) */
-static void
-copy_weights(AnMlp *dst, AnMlp *src)
-{
-	AnParamList d,
-				s;
-
-	memset(&d, 0, sizeof(d));
-	memset(&s, 0, sizeof(s));
-	an_mlp_params(dst, &d);
-	an_mlp_params(src, &s);
-	for (int p = 0; p < s.n; p++)
-		memcpy(d.items[p].value, s.items[p].value, s.items[p].size * sizeof(float));
-}
-
 static AnStatus
 algan_create(AnContext *ctx, const AnOptions *opts, int dim, AnRng *rng, void **state)
 {
@@ -223,7 +208,7 @@ algan_create(AnContext *ctx, const AnOptions *opts, int dim, AnRng *rng, void **
 	AN_TRY(an_mlp_create(ctx, &g->avg, n_layers, dims, acts, true, true, mb));
 	an_mlp_init(&g->gen, rng);
 	an_mlp_init(&g->disc, rng);
-	copy_weights(&g->avg, &g->disc);
+	an_mlp_copy_weights(&g->avg, &g->disc, g->disc.n_layers);
 
 	memset(&params, 0, sizeof(params));
 	an_mlp_params(&g->gen, &params);

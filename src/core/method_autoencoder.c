@@ -189,14 +189,7 @@ ae_keep_weights(AnContext *ctx, const AnMlp *trained, AnMlp *kept)
 {
 	AN_TRY(an_mlp_create(ctx, kept, trained->n_layers, trained->dims, trained->acts,
 						 trained->bias, false, AN_SCORE_BATCH));
-	for (int l = 0; l < trained->n_layers; l++)
-	{
-		const AnDense *src = &trained->layers[l];
-
-		memcpy(kept->layers[l].w, src->w, sizeof(float) * src->in * src->out);
-		if (trained->bias)
-			memcpy(kept->layers[l].b, src->b, sizeof(float) * src->out);
-	}
+	an_mlp_copy_weights(kept, trained, trained->n_layers);
 	return AN_OK;
 }
 
@@ -469,17 +462,7 @@ an_autoencoder_pretrain(AnContext *ctx, const AnOptions *opts, int epochs,
 		st = an_mlp_create(ctx, encoder, n_enc, ae->net.dims, ae->net.acts, bias,
 						   trainable, max_batch);
 	if (st == AN_OK)
-	{
-		for (int l = 0; l < n_enc; l++)
-		{
-			AnDense    *src = &ae->net.layers[l];
-			AnDense    *dst = &encoder->layers[l];
-
-			memcpy(dst->w, src->w, sizeof(float) * src->in * src->out);
-			if (bias)
-				memcpy(dst->b, src->b, sizeof(float) * src->out);
-		}
-	}
+		an_mlp_copy_weights(encoder, &ae->net, n_enc);
 	if (state)
 		ae_destroy(ctx, state);
 	return st;

@@ -245,9 +245,7 @@ svdd_prepare(AnContext *ctx, void *state, const AnOptions *opts, const float *x,
 			an_mlp_free(ctx, &enc);
 			return st;
 		}
-		for (int l = 0; l < s->net.n_layers; l++)
-			memcpy(s->net.layers[l].w, enc.layers[l].w,
-				   sizeof(float) * s->net.layers[l].in * s->net.layers[l].out);
+		an_mlp_copy_weights(&s->net, &enc, s->net.n_layers);
 		an_mlp_free(ctx, &enc);
 	}
 

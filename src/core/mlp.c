@@ -172,6 +172,20 @@ an_mlp_out_dim(const AnMlp *mlp)
 	return mlp->dims[mlp->n_layers];
 }
 
+void
+an_mlp_copy_weights(AnMlp *dst, const AnMlp *src, int n_layers)
+{
+	for (int l = 0; l < n_layers; l++)
+	{
+		const AnDense *from = &src->layers[l];
+		AnDense    *to = &dst->layers[l];
+
+		memcpy(to->w, from->w, sizeof(float) * from->in * from->out);
+		if (from->b)
+			memcpy(to->b, from->b, sizeof(float) * from->out);
+	}
+}
+
 /*
  * The interrupt check of a training network.  PostgreSQL's does not return
  * (it longjmps out, which is safe: the core holds only memory of the

@@ -376,6 +376,73 @@ UNIT_TEST(mlp_forward_hand_computed)
 	an_mlp_free(&ctx, &mlp);
 }
 
+/*
+ * an_mlp_copy_weights: a trained network into an inference-only one gives
+ * the same forward pass bit for bit; a prefix of layers goes into a
+ * network that continues differently, whose other layers stay as they
+ * were; a network without biases copies its weights alone.
+ */
+UNIT_TEST(mlp_copy_weights)
+{
+	static const int dims[4] = {4, 6, 3, 4};
+	static const int enc_dims[3] = {4, 6, 3};
+	static const int deeper[4] = {4, 6, 3, 2};
+	static const AnActivation acts[3] = {AN_ACT_LEAKY_RELU, AN_ACT_TANH, AN_ACT_IDENTITY};
+	static const float x[8] = {0.5f, -1, 2, 0.25f, -0.75f, 1.5f, 0, -2};
+	AnContext	ctx;
+	UnitAlloc	counter = {0};
+	AnMlp		src,
+				dst;
+	AnRng		rng;
+	float		y[8];
+
+	unit_context_counting(&ctx, &counter);
+	an_rng_seed(&rng, 11);
+	REQUIRE(an_mlp_create(&ctx, &src, 3, dims, acts, true, true, 2) == AN_OK);
+	an_mlp_init(&src, &rng);
+	memcpy(y, an_mlp_forward(&src, x, 2), sizeof(y));
+
+	/* everything, trainable into inference-only */
+	REQUIRE(an_mlp_create(&ctx, &dst, 3, dims, acts, true, false, 2) == AN_OK);
+	an_mlp_copy_weights(&dst, &src, 3);
+	CHECK(memcmp(an_mlp_forward(&dst, x, 2), y, sizeof(y)) == 0);
+	an_mlp_free(&ctx, &dst);
+
+	/* the first two layers into an encoder, and into a deeper network */
+	REQUIRE(an_mlp_create(&ctx, &dst, 2, enc_dims, acts, true, false, 2) == AN_OK);
+	an_mlp_copy_weights(&dst, &src, 2);
+	for (int l = 0; l < 2; l++)
+	{
+		CHECK(memcmp(dst.layers[l].w, src.layers[l].w,
+					 sizeof(float) * dims[l] * dims[l + 1]) == 0);
+		CHECK(memcmp(dst.layers[l].b, src.layers[l].b, sizeof(float) * dims[l + 1]) == 0);
+	}
+	an_mlp_free(&ctx, &dst);
+	REQUIRE(an_mlp_create(&ctx, &dst, 3, deeper, acts, true, true, 2) == AN_OK);
+	for (int i = 0; i < 3 * 2; i++)
+		dst.layers[2].w[i] = 7.0f;
+	dst.layers[2].b[0] = dst.layers[2].b[1] = 7.0f;
+	an_mlp_copy_weights(&dst, &src, 2);
+	CHECK(memcmp(dst.layers[1].w, src.layers[1].w, sizeof(float) * 6 * 3) == 0);
+	CHECK(memcmp(dst.layers[1].b, src.layers[1].b, sizeof(float) * 3) == 0);
+	for (int i = 0; i < 3 * 2; i++)
+		CHECK(dst.layers[2].w[i] == 7.0f);
+	CHECK(dst.layers[2].b[0] == 7.0f && dst.layers[2].b[1] == 7.0f);
+	an_mlp_free(&ctx, &dst);
+	an_mlp_free(&ctx, &src);
+
+	/* without biases */
+	REQUIRE(an_mlp_create(&ctx, &src, 3, dims, acts, false, true, 2) == AN_OK);
+	an_mlp_init(&src, &rng);
+	memcpy(y, an_mlp_forward(&src, x, 2), sizeof(y));
+	REQUIRE(an_mlp_create(&ctx, &dst, 3, dims, acts, false, false, 2) == AN_OK);
+	an_mlp_copy_weights(&dst, &src, 3);
+	CHECK(memcmp(an_mlp_forward(&dst, x, 2), y, sizeof(y)) == 0);
+	an_mlp_free(&ctx, &dst);
+	an_mlp_free(&ctx, &src);
+	CHECK_NO_LEAKS(&counter);
+}
+
 /* ---- losses ---- */
 
 /*
