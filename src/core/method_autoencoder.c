@@ -381,7 +381,10 @@ ae_encode(AnContext *ctx, const void *state, AnPacker *pk)
 	return AN_OK;
 }
 
-/* network k of a document: input and output width dim */
+/*
+ * A network of a document, "network" or "networks[k]": input and output
+ * width dim.  The one place that checks a decoded network's widths.
+ */
 static AnStatus
 ae_decode_net(AnContext *ctx, const AnObject *net, const char *name, int dim, AnMlp *mlp)
 {
@@ -409,7 +412,11 @@ ae_decode(AnContext *ctx, const AnObject *obj, int dim, void **state)
 		st = an_error(ctx, AN_ERR_CORRUPT,
 					  "corrupt model document: the autoencoder has both \"network\" and \"networks\"");
 	else if (!many)
-		st = an_get_mlp(ctx, obj, "network", dim, false, AN_DECODE_BATCH, &ae->net);
+	{
+		st = an_get_map(ctx, obj, "network", &one);
+		if (st == AN_OK)
+			st = ae_decode_net(ctx, one, "network", dim, &ae->net);
+	}
 	else if (many->type != MSGPACK_OBJECT_ARRAY || many->via.array.size < 1 ||
 			 many->via.array.size > AE_MAX_NETWORKS)
 		st = an_error(ctx, AN_ERR_CORRUPT,
@@ -426,9 +433,6 @@ ae_decode(AnContext *ctx, const AnObject *obj, int dim, void **state)
 			st = ae_decode_net(ctx, &many->via.array.ptr[k], name, dim, ae_net(ae, k));
 		}
 	}
-	if (st == AN_OK && !many && an_mlp_out_dim(&ae->net) != dim)
-		st = an_error(ctx, AN_ERR_CORRUPT,
-					  "corrupt model document: the autoencoder's output width is not %d", dim);
 	if (st != AN_OK)
 	{
 		ae_destroy(ctx, ae);

@@ -236,7 +236,9 @@ typedef enum NetsFault
 	NF_WRONG_INPUT,				/* the second network reads FIX_DIM + 1 inputs */
 	NF_WRONG_OUTPUT,			/* the second network writes FIX_DIM - 1 outputs */
 	NF_ELEMENT_NOT_MAP,			/* an element of the array is a string */
-	NF_NONE						/* neither key */
+	NF_NONE,					/* neither key */
+	NF_ONE_WRONG_OUTPUT,		/* "network" writes FIX_DIM - 1 outputs */
+	NF_ONE_NOT_MAP				/* "network": 3 */
 } NetsFault;
 
 static void
@@ -260,12 +262,16 @@ pack_state(AnContext *ctx, AnPacker *pk, NetsFault f)
 
 	make_net(ctx, &a, FIX_DIM, 4, FIX_DIM);
 	make_net(ctx, &b, f == NF_WRONG_INPUT ? FIX_DIM + 1 : FIX_DIM, 6,
-			 f == NF_WRONG_OUTPUT ? FIX_DIM - 1 : FIX_DIM);
+			 f == NF_WRONG_OUTPUT || f == NF_ONE_WRONG_OUTPUT ? FIX_DIM - 1 : FIX_DIM);
 	msgpack_pack_map(pk, f == NF_BOTH ? 2 : f == NF_NONE ? 0 : 1);
 	if (f == NF_BOTH)
 		an_pack_key_mlp(pk, "network", &a);
 	if (f == NF_NONE)
 		;
+	else if (f == NF_ONE_WRONG_OUTPUT)
+		an_pack_key_mlp(pk, "network", &b);
+	else if (f == NF_ONE_NOT_MAP)
+		an_pack_key_int(pk, "network", 3);
 	else if (f == NF_NOT_ARRAY)
 		an_pack_key_int(pk, "networks", 3);
 	else
@@ -323,6 +329,8 @@ UNIT_TEST(ae_networks_decode_rejects_hostile_state)
 		{NF_WRONG_OUTPUT, "output width"},
 		{NF_ELEMENT_NOT_MAP, "networks[1]"},
 		{NF_NONE, "\"network\""},
+		{NF_ONE_WRONG_OUTPUT, "output width"},
+		{NF_ONE_NOT_MAP, "\"network\""},
 	};
 	AnContext	ctx;
 	UnitAlloc	counter = {0};
