@@ -300,11 +300,15 @@ fixture_decode_packed(AnContext *ctx, const AnMethod *method, AnBuffer *buf,
 	msgpack_unpacked_init(&msg);
 	if (buf->failed ||
 		msgpack_unpack_next(&msg, buf->data, buf->len, &off) != MSGPACK_UNPACK_SUCCESS)
+	{
+		unit_fail(__FILE__, __LINE__, "the hand-packed %s state does not unpack",
+				  method->name);
 		st = AN_ERR_CORRUPT;
+	}
 	else
 		st = method->decode(ctx, &msg.data, dim, state);
 	msgpack_unpacked_destroy(&msg);
-	an_free(ctx, buf->data);
+	an_free(buf->ctx, buf->data);
 	buf->data = NULL;
 	return st;
 }

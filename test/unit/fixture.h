@@ -79,9 +79,12 @@ extern const AnObject *fixture_state_object(AnContext *ctx, const AnMethod *meth
 extern void fixture_state_free(FixtureState *doc);
 
 /*
- * The reverse: a hand-packed state document in buf (freed here, whatever
- * happens) unpacked and decoded by method for inputs of width dim.  For
- * the decoders' checks on documents no encoder would write.
+ * The reverse: a hand-packed state document in buf (freed here through its
+ * own context, whatever happens) unpacked and decoded by method for inputs
+ * of width dim, allocating through ctx.  For the decoders' checks on
+ * documents no encoder would write; packing with a context other than ctx
+ * keeps the packer's allocations out of ctx's leak count.  A buffer that
+ * does not unpack is a fault of the test: reported, and AN_ERR_CORRUPT.
  */
 extern AnStatus fixture_decode_packed(AnContext *ctx, const AnMethod *method,
 									  AnBuffer *buf, int dim, void **state);

@@ -45,21 +45,6 @@ fit_networks(AnContext *ctx, AnModel *model, const double *raw, int k, uint64_t 
 	return st;
 }
 
-/* the model's document, unpacked: state of the method */
-static const AnObject *
-document_state(AnContext *ctx, AnModel *model, msgpack_unpacked *msg, char **data)
-{
-	size_t		len = 0,
-				off = 0;
-	const AnObject *state = NULL;
-
-	msgpack_unpacked_init(msg);
-	if (an_model_encode(ctx, model, data, &len) == AN_OK &&
-		msgpack_unpack_next(msg, *data, len, &off) == MSGPACK_UNPACK_SUCCESS)
-		an_get_map(ctx, &msg->data, "state", &state);
-	return state;
-}
-
 UNIT_TEST(ae_networks_option_checked)
 {
 	AnContext	ctx;
@@ -169,12 +154,10 @@ UNIT_TEST(ae_networks_mean_of_separate_models)
 
 	/* network 0 of the three is the model of one network with seed 5 */
 	{
-		msgpack_unpacked m3,
-					m1;
-		char	   *d3 = NULL,
-				   *d1 = NULL;
-		const AnObject *st3 = document_state(&ctx, &three, &m3, &d3);
-		const AnObject *st1 = document_state(&ctx, &one[0], &m1, &d1);
+		FixtureState doc3,
+					doc1;
+		const AnObject *st3 = fixture_state_object(&ctx, ae(), three.state, &doc3);
+		const AnObject *st1 = fixture_state_object(&ctx, ae(), one[0].state, &doc1);
 		const AnObject *nets = st3 ? an_map_get(st3, "networks") : NULL;
 		AnMlp		a,
 					b;
@@ -195,10 +178,8 @@ UNIT_TEST(ae_networks_mean_of_separate_models)
 		}
 		an_mlp_free(&ctx, &a);
 		an_mlp_free(&ctx, &b);
-		msgpack_unpacked_destroy(&m3);
-		msgpack_unpacked_destroy(&m1);
-		an_free(&ctx, d3);
-		an_free(&ctx, d1);
+		fixture_state_free(&doc3);
+		fixture_state_free(&doc1);
 	}
 
 	/* the decoded model of three networks scores as the trained one */
@@ -296,22 +277,12 @@ decode_state(NetsFault f, AnContext *ctx, void **state)
 	AnContext	pctx;
 	AnBuffer	buf;
 	AnPacker	pk;
-	msgpack_unpacked msg;
-	size_t		off = 0;
-	AnStatus	st = AN_ERR_CORRUPT;
 
 	unit_context_malloc(&pctx);
 	an_buffer_init(&buf, &pctx);
 	an_packer_init(&pk, &buf);
 	pack_state(&pctx, &pk, f);
-	msgpack_unpacked_init(&msg);
-	if (msgpack_unpack_next(&msg, buf.data, buf.len, &off) == MSGPACK_UNPACK_SUCCESS)
-		st = ae()->decode(ctx, &msg.data, FIX_DIM, state);
-	else
-		unit_fail(__FILE__, __LINE__, "could not unpack state variant %d", (int) f);
-	msgpack_unpacked_destroy(&msg);
-	an_free(&pctx, buf.data);
-	return st;
+	return fixture_decode_packed(ctx, ae(), &buf, FIX_DIM, state);
 }
 
 UNIT_TEST(ae_networks_decode_rejects_hostile_state)

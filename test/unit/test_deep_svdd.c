@@ -1110,23 +1110,13 @@ decode_state(StateFault f, UnitAlloc *counter, AnContext *ctx, void **state)
 	AnContext	pctx;
 	AnBuffer	buf;
 	AnPacker	pk;
-	msgpack_unpacked msg;
-	size_t		off = 0;
-	AnStatus	st = AN_ERR_CORRUPT;
 
 	unit_context_malloc(&pctx);
 	an_buffer_init(&buf, &pctx);
 	an_packer_init(&pk, &buf);
 	pack_state(&pk, f);
 	unit_context_counting(ctx, counter);
-	msgpack_unpacked_init(&msg);
-	if (msgpack_unpack_next(&msg, buf.data, buf.len, &off) == MSGPACK_UNPACK_SUCCESS)
-		st = svdd()->decode(ctx, &msg.data, FIX_DIM, state);
-	else
-		unit_fail(__FILE__, __LINE__, "could not unpack state variant %d", (int) f);
-	msgpack_unpacked_destroy(&msg);
-	an_free(&pctx, buf.data);
-	return st;
+	return fixture_decode_packed(ctx, svdd(), &buf, FIX_DIM, state);
 }
 
 UNIT_TEST(deep_svdd_decode_rejects_corrupt_state)
