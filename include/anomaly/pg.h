@@ -13,8 +13,11 @@
 
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/htup.h"
 #include "access/tupdesc.h"
+#include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "nodes/pg_list.h"
 #include "storage/itemptr.h"
@@ -86,6 +89,24 @@ extern char *anomaly_datum_to_category(Datum value, Oid basetype);
 
 /* encode one numeric value, erroring on NaN/Infinity naming the column */
 extern double anomaly_checked_double(Datum value, Oid basetype, const char *column);
+
+/*
+ * The same with float8, the usual feature type, read inline: training and
+ * scoring call this for every value of every row, and only other types
+ * and NaN/Infinity (the error) take the call out of line.
+ */
+static inline double
+anomaly_feature_double(Datum value, Oid basetype, const char *column)
+{
+	if (basetype == FLOAT8OID)
+	{
+		double		x = DatumGetFloat8(value);
+
+		if (isfinite(x))
+			return x;
+	}
+	return anomaly_checked_double(value, basetype, column);
+}
 
 /* ---- options (options.c) ---- */
 extern void anomaly_parse_options(AnContext *ctx, AnOptions *opts, Jsonb *options);

@@ -330,19 +330,8 @@ row_map_valid(const ScoreState *state, Oid row_type, int32 row_typmod)
 static inline void
 encode_value(const AnFeature *f, double *raw, Datum value, bool isnull, Oid typid)
 {
-	double		x;
-
 	if (f->kind != AN_FEATURE_CATEGORICAL)
-	{
-		/* float8, the usual feature type, inline; the rest and errors out of line */
-		if (isnull)
-			x = f->fill;
-		else if (typid == FLOAT8OID && isfinite(x = DatumGetFloat8(value)))
-			;
-		else
-			x = anomaly_checked_double(value, typid, f->name);
-		raw[f->offset] = x;
-	}
+		raw[f->offset] = isnull ? f->fill : anomaly_feature_double(value, typid, f->name);
 	else
 	{
 		int			slot = f->n_categories;
