@@ -275,15 +275,14 @@ typedef struct AnomalyNewVersion
 } AnomalyNewVersion;
 
 /*
- * Insert a new deployed version (undeploying the previous one) and return
- * its anomaly.models row as a composite Datum; *version receives its
- * number.
+ * Insert a new deployed version (undeploying the previous one) into the
+ * catalog layout of v->api and return its anomaly.models row as a
+ * composite Datum; *version receives its number.
  */
 extern Datum anomaly_catalog_store(const AnomalyNewVersion *v, int32 *version);
 
-/* the same for the 0.1.0 catalog (compat.c) */
-extern void anomaly_catalog_check_create_0_1(const char *name, bool replace);
-extern Datum anomaly_catalog_store_0_1(const AnomalyNewVersion *v, int32 *version);
+/* anomaly_name_owner for the 0.1.0 catalog, whose owners are per row (compat.c) */
+extern Oid	anomaly_name_owner_0_1(const char *name);
 
 /* ---- training (create_model.c) ---- */
 

@@ -2,7 +2,7 @@
  *
  * catalog.c
  *	  The model catalog (anomaly.model_versions, anomaly.model_names):
- *	  lookups, ownership, and the writes of the 0.2.0 catalog.
+ *	  lookups, ownership, and the writes of both catalog layouts.
  *
  * A model name has one owner role (anomaly.model_names); only members of
  * it, or superusers, change any version of the model.  Other roles cannot
@@ -441,6 +441,14 @@ anomaly_require_owner(const char *name)
 	return owner;
 }
 
+/* the owner of name in the catalog layout of api, or InvalidOid; inside SPI */
+static Oid
+name_owner(const char *name, AnomalyCatalogApi api)
+{
+	return api == ANOMALY_CATALOG_0_1 ? anomaly_name_owner_0_1(name)
+		: anomaly_name_owner(name);
+}
+
 void
 anomaly_catalog_check_create(const char *name, bool replace, AnomalyCatalogApi api)
 {
@@ -448,21 +456,19 @@ anomaly_catalog_check_create(const char *name, bool replace, AnomalyCatalogApi a
 
 	/* before training: a standby or a Citus worker would only fail at the end */
 	anomaly_check_catalog_writable();
-	if (api == ANOMALY_CATALOG_0_1)
-	{
-		anomaly_catalog_check_create_0_1(name, replace);
-		return;
-	}
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	owner = anomaly_name_owner(name);
+	owner = name_owner(name, api);
 	if (OidIsValid(owner))
 	{
+		/* the 0.1.0 script's functions were called unqualified */
 		if (!replace)
 			ereport(ERROR,
 					(errcode(ERRCODE_DUPLICATE_OBJECT),
 					 errmsg("model \"%s\" already exists", name),
-					 errhint("Use replace => true to train a new version, or drop it with anomaly.anomaly_drop_model().")));
+					 errhint("Use replace => true to train a new version, or drop it with %s().",
+							 api == ANOMALY_CATALOG_0_1 ? "anomaly_drop_model"
+							 : "anomaly.anomaly_drop_model")));
 		anomaly_check_owner(name, owner);
 	}
 	SPI_finish();
@@ -541,6 +547,64 @@ prune_versions(const char *name)
 				 errdetail("anomaly.keep_versions is %d.", anomaly_keep_versions)));
 }
 
+/*
+ * The number of name's new version, inside SPI; exists when name has an
+ * owner.  The 0.2.0 catalog keeps a counter with the name (and a new name
+ * gets its row, owned by caller); the 0.1.0 one has only the versions.
+ */
+static int32
+next_version(Datum name, bool exists, Oid caller, AnomalyCatalogApi api)
+{
+	Oid			types[2] = {TEXTOID, REGROLEOID};
+	Datum		args[2] = {name, ObjectIdGetDatum(caller)};
+	bool		isnull;
+
+	if (!exists)
+	{
+		if (api != ANOMALY_CATALOG_0_1)
+			anomaly_spi_exec("INSERT INTO anomaly.model_names (name, owner, last_version) "
+							 "VALUES ($1, $2, 1)",
+							 2, types, args, SPI_OK_INSERT);
+		return 1;
+	}
+	if (api == ANOMALY_CATALOG_0_1)
+		anomaly_spi_exec("SELECT pg_catalog.max(m.version) OPERATOR(pg_catalog.+) 1 "
+						 "FROM anomaly.model_versions m "
+						 "WHERE m.name OPERATOR(pg_catalog.=) $1",
+						 1, types, args, SPI_OK_SELECT);
+	else
+	{
+		/*
+		 * Version numbers are never reused while the name exists: 'm@3' in
+		 * a script or a shadow comparison must not later name a model
+		 * trained after version 3 was dropped.  The counter lives with the
+		 * name; the maximum covers a catalog edited or restored by hand.
+		 */
+		anomaly_spi_exec("UPDATE anomaly.model_names n SET last_version = "
+						 "GREATEST(n.last_version, (SELECT pg_catalog.max(m.version) "
+						 "FROM anomaly.model_versions m WHERE m.name OPERATOR(pg_catalog.=) $1)) "
+						 "OPERATOR(pg_catalog.+) 1 "
+						 "WHERE n.name OPERATOR(pg_catalog.=) $1 RETURNING n.last_version",
+						 1, types, args, SPI_OK_UPDATE_RETURNING);
+		if (SPI_processed != 1)
+			elog(ERROR, "model name \"%s\" vanished while locked", TextDatumGetCString(name));
+	}
+	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+									   SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/* the insert of a version; the 0.1.0 catalog calls its role column owner */
+#define INSERT_VERSION(role_column) \
+	"INSERT INTO anomaly.model_versions " \
+	"(name, version, method, features, trained_rows, train_seconds, " \
+	"loss, threshold, " role_column ", source, exclude, options, model, deployed) " \
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+
+/*
+ * Both catalog layouts.  The 0.2.0 one is written as the catalog's owner
+ * and keeps anomaly.keep_versions; in 0.1.0 the caller writes its own rows
+ * (row-level security) and nothing is pruned.
+ */
 Datum
 anomaly_catalog_store(const AnomalyNewVersion *v, int32 *version_out)
 {
@@ -553,13 +617,10 @@ anomaly_catalog_store(const AnomalyNewVersion *v, int32 *version_out)
 	char		ins_nulls[14];
 	Oid			caller = GetUserId();
 	Oid			owner;
-	int32		version = 1;
-	bool		isnull;
+	int32		version;
+	bool		legacy = v->api == ANOMALY_CATALOG_0_1;
 	AnomalyCatalogWrite w;
 	Datum		result;
-
-	if (v->api == ANOMALY_CATALOG_0_1)
-		return anomaly_catalog_store_0_1(v, version_out);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -567,7 +628,7 @@ anomaly_catalog_store(const AnomalyNewVersion *v, int32 *version_out)
 	/* serialise versioning of one name; training itself ran unlocked */
 	anomaly_lock_name(v->name);
 	name_args[0] = CStringGetTextDatum(v->name);
-	owner = anomaly_name_owner(v->name);
+	owner = name_owner(v->name, v->api);
 	if (OidIsValid(owner))
 	{
 		if (!v->replace)
@@ -595,47 +656,21 @@ anomaly_catalog_store(const AnomalyNewVersion *v, int32 *version_out)
 	ins_args[12] = PointerGetDatum(v->model);
 	ins_args[13] = BoolGetDatum(true);
 
-	anomaly_catalog_write_begin(&w);
-	if (!OidIsValid(owner))
-	{
-		Oid			own_types[2] = {TEXTOID, REGROLEOID};
-		Datum		own_args[2] = {name_args[0], ObjectIdGetDatum(caller)};
-
-		anomaly_spi_exec("INSERT INTO anomaly.model_names (name, owner, last_version) "
-						 "VALUES ($1, $2, 1)",
-						 2, own_types, own_args, SPI_OK_INSERT);
-	}
-	else
-	{
-		/*
-		 * Version numbers are never reused while the name exists: 'm@3' in
-		 * a script or a shadow comparison must not later name a model
-		 * trained after version 3 was dropped.  The counter lives with the
-		 * name; the maximum covers a catalog edited or restored by hand.
-		 */
-		anomaly_spi_exec("UPDATE anomaly.model_names n SET last_version = "
-						 "GREATEST(n.last_version, (SELECT pg_catalog.max(m.version) "
-						 "FROM anomaly.model_versions m WHERE m.name OPERATOR(pg_catalog.=) $1)) "
-						 "OPERATOR(pg_catalog.+) 1 "
-						 "WHERE n.name OPERATOR(pg_catalog.=) $1 RETURNING n.last_version",
-						 1, name_types, name_args, SPI_OK_UPDATE_RETURNING);
-		if (SPI_processed != 1)
-			elog(ERROR, "model name \"%s\" vanished while locked", v->name);
-		version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
-											  SPI_tuptable->tupdesc, 1, &isnull));
-	}
+	if (!legacy)
+		anomaly_catalog_write_begin(&w);
+	version = next_version(name_args[0], OidIsValid(owner), caller, v->api);
 	ins_args[1] = Int32GetDatum(version);
 	anomaly_spi_exec("UPDATE anomaly.model_versions SET deployed = false "
 					 "WHERE name OPERATOR(pg_catalog.=) $1 AND deployed",
 					 1, name_types, name_args, SPI_OK_UPDATE);
-	if (SPI_execute_with_args("INSERT INTO anomaly.model_versions "
-							  "(name, version, method, features, trained_rows, train_seconds, "
-							  "loss, threshold, created_by, source, exclude, options, model, deployed) "
-							  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+	if (SPI_execute_with_args(legacy ? INSERT_VERSION("owner") : INSERT_VERSION("created_by"),
 							  14, ins_types, ins_args, ins_nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not store the model");
-	prune_versions(v->name);
-	anomaly_catalog_write_end(&w);
+	if (!legacy)
+	{
+		prune_versions(v->name);
+		anomaly_catalog_write_end(&w);
+	}
 
 	result = anomaly_catalog_models_row(v->name, version);
 	SPI_finish();
