@@ -326,44 +326,61 @@ record_progress(void *arg, const AnEpochReport *report)
 		fm->reports[fm->n_reports++] = *report;
 }
 
+void
+fixture_model_context(FixtureModel *fm)
+{
+	unit_context_malloc(&fm->ctx);
+	fm->ctx.progress = record_progress;
+	fm->ctx.arg = fm;
+}
+
+FixtureModel *
+fixture_model_train(FixtureOptionsFn make, const char *what)
+{
+	FixtureModel *fm = calloc(1, sizeof(FixtureModel));
+
+	fixture_model_context(fm);
+	fm->n = 2000;
+	fm->raw = fixture_rows(42, fm->n);
+	fm->status = fixture_prepare(&fm->ctx, &fm->model, fm->raw, fm->n,
+								 AN_SCALER_STANDARD, &fm->x);
+	if (fm->status == AN_OK)
+		fm->status = make(&fm->ctx, &fm->opts, 60, 42, fm->n);
+	if (fm->status == AN_OK)
+		fm->status = an_model_fit(&fm->ctx, &fm->model, &fm->opts, fm->x, fm->n);
+	if (fm->status != AN_OK)
+		unit_fail(__FILE__, __LINE__, "training the shared %s failed: %s",
+				  what, fm->ctx.errmsg);
+	return fm;
+}
+
+void
+fixture_model_free(FixtureModel *fm)
+{
+	an_model_free(&fm->ctx, &fm->model);
+	an_options_free(&fm->ctx, &fm->opts);
+	free(fm->raw);
+	free(fm->x);
+	free(fm);
+}
+
 static void
 free_shared(void)
 {
-	if (!shared)
-		return;
-	an_model_free(&shared->ctx, &shared->model);
-	an_options_free(&shared->ctx, &shared->opts);
-	free(shared->raw);
-	free(shared->x);
-	free(shared);
+	if (shared)
+		fixture_model_free(shared);
 	shared = NULL;
 }
 
 FixtureModel *
 fixture_trained(void)
 {
-	FixtureModel *fm;
-
-	if (shared)
-		return shared;
-	fm = calloc(1, sizeof(FixtureModel));
-	unit_context_malloc(&fm->ctx);
-	fm->ctx.progress = record_progress;
-	fm->ctx.arg = fm;
-	fm->n = 2000;
-	fm->raw = fixture_rows(42, fm->n);
-	fm->status = fixture_prepare(&fm->ctx, &fm->model, fm->raw, fm->n,
-								 AN_SCALER_STANDARD, &fm->x);
-	if (fm->status == AN_OK)
-		fm->status = fixture_options(&fm->ctx, &fm->opts, 60, 42, fm->n);
-	if (fm->status == AN_OK)
-		fm->status = an_model_fit(&fm->ctx, &fm->model, &fm->opts, fm->x, fm->n);
-	if (fm->status != AN_OK)
-		unit_fail(__FILE__, __LINE__, "training the shared model failed: %s",
-				  fm->ctx.errmsg);
-	shared = fm;
-	atexit(free_shared);
-	return fm;
+	if (!shared)
+	{
+		shared = fixture_model_train(fixture_options, "model");
+		atexit(free_shared);
+	}
+	return shared;
 }
 
 void

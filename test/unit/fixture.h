@@ -113,6 +113,22 @@ typedef struct FixtureModel
 
 extern FixtureModel *fixture_trained(void);
 
+/* options of a method for the given epochs, seed and row count */
+typedef AnStatus (*FixtureOptionsFn) (AnContext *ctx, AnOptions *opts, int epochs,
+									  uint64_t seed, size_t n);
+
+/*
+ * A model trained as the shared one is, with the options make gives: its
+ * status (a failure is reported, naming what) and epoch reports recorded.
+ * fixture_trained is this with fixture_options; free with
+ * fixture_model_free.
+ */
+extern FixtureModel *fixture_model_train(FixtureOptionsFn make, const char *what);
+extern void fixture_model_free(FixtureModel *fm);
+
+/* fm->ctx: malloc'd memory, epoch reports recorded in fm */
+extern void fixture_model_context(FixtureModel *fm);
+
 /* an activation in double precision, for the reference networks of the tests */
 extern double fixture_activation(AnActivation act, double x);
 

@@ -92,66 +92,30 @@ vae_fit(AnContext *ctx, AnModel *model, size_t n, int epochs, uint64_t seed,
 
 /* ---- the shared trained VAE: 2000 rows, seed 42, default beta and score ---- */
 
-typedef struct VaeShared
+static AnStatus
+vae_default_options(AnContext *ctx, AnOptions *opts, int epochs, uint64_t seed, size_t n)
 {
-	AnContext	ctx;
-	AnModel		model;
-	AnOptions	opts;
-	AnStatus	status;
-	size_t		n;
-	double	   *raw;
-	float	   *x;
-	int			n_reports;
-	AnEpochReport reports[FIX_MAX_EPOCHS];
-} VaeShared;
-
-static VaeShared *shared;
-
-static void
-record_progress(void *arg, const AnEpochReport *report)
-{
-	VaeShared  *vs = arg;
-
-	if (vs->n_reports < FIX_MAX_EPOCHS)
-		vs->reports[vs->n_reports++] = *report;
+	return vae_options(ctx, opts, epochs, seed, n, -1, NULL);
 }
+
+static FixtureModel *shared;
 
 static void
 free_shared(void)
 {
-	an_model_free(&shared->ctx, &shared->model);
-	an_options_free(&shared->ctx, &shared->opts);
-	free(shared->raw);
-	free(shared->x);
-	free(shared);
+	fixture_model_free(shared);
 	shared = NULL;
 }
 
-static VaeShared *
+static FixtureModel *
 vae_trained(void)
 {
-	VaeShared  *vs;
-
-	if (shared)
-		return shared;
-	vs = calloc(1, sizeof(VaeShared));
-	unit_context_malloc(&vs->ctx);
-	vs->ctx.progress = record_progress;
-	vs->ctx.arg = vs;
-	vs->n = 2000;
-	vs->raw = fixture_rows(42, vs->n);
-	vs->status = fixture_prepare(&vs->ctx, &vs->model, vs->raw, vs->n,
-								 AN_SCALER_STANDARD, &vs->x);
-	if (vs->status == AN_OK)
-		vs->status = vae_options(&vs->ctx, &vs->opts, 60, 42, vs->n, -1, NULL);
-	if (vs->status == AN_OK)
-		vs->status = an_model_fit(&vs->ctx, &vs->model, &vs->opts, vs->x, vs->n);
-	if (vs->status != AN_OK)
-		unit_fail(__FILE__, __LINE__, "training the shared VAE failed: %s",
-				  vs->ctx.errmsg);
-	shared = vs;
-	atexit(free_shared);
-	return vs;
+	if (!shared)
+	{
+		shared = fixture_model_train(vae_default_options, "VAE");
+		atexit(free_shared);
+	}
+	return shared;
 }
 
 /* ---- a double-precision reference of the documented loss ---- */
@@ -628,7 +592,7 @@ collapsed_loss(const float *x, size_t n)
  */
 UNIT_TEST(vae_training_reduces_loss)
 {
-	VaeShared  *vs = vae_trained();
+	FixtureModel *vs = vae_trained();
 	double		best_val = INFINITY;
 	double		floor_loss;
 	const AnEpochReport *last;
@@ -658,14 +622,12 @@ UNIT_TEST(vae_training_reduces_loss)
 /* a small beta keeps the two latent factors of the data in use */
 UNIT_TEST(vae_small_beta_uses_latents)
 {
-	VaeShared  *vs = calloc(1, sizeof(VaeShared));
+	FixtureModel *vs = calloc(1, sizeof(FixtureModel));
 	AnModel		model;
 	float	   *x;
 	double		floor_loss;
 
-	unit_context_malloc(&vs->ctx);
-	vs->ctx.progress = record_progress;
-	vs->ctx.arg = vs;
+	fixture_model_context(vs);
 	REQUIRE(vae_fit(&vs->ctx, &model, 1000, 30, 12, 0.05, "elbo", &x) == AN_OK);
 	REQUIRE(vs->n_reports >= 2);
 	floor_loss = collapsed_loss(x, 1000);
@@ -682,7 +644,7 @@ UNIT_TEST(vae_small_beta_uses_latents)
  */
 UNIT_TEST(vae_eval_loss_is_deterministic_elbo)
 {
-	VaeShared  *vs = vae_trained();
+	FixtureModel *vs = vae_trained();
 	void	   *state;
 	const size_t n = 600;		/* more than one scoring batch */
 	double	   *recon = malloc(n * sizeof(double));
@@ -792,7 +754,7 @@ UNIT_TEST(vae_score_kinds)
 
 UNIT_TEST(vae_outliers_score_above_threshold)
 {
-	VaeShared  *vs = vae_trained();
+	FixtureModel *vs = vae_trained();
 	enum
 	{
 		N_OUT = 50
