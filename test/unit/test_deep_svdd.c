@@ -36,22 +36,6 @@ svdd(void)
 	return an_method_lookup("deep_svdd");
 }
 
-static AnStatus
-set_num(AnContext *ctx, AnOptions *opts, const char *key, double x)
-{
-	AnOptionValue v = unit_num(x);
-
-	return an_options_set(ctx, opts, key, &v);
-}
-
-static AnStatus
-set_str(AnContext *ctx, AnOptions *opts, const char *key, const char *s)
-{
-	AnOptionValue v = unit_str(s);
-
-	return an_options_set(ctx, opts, key, &v);
-}
-
 /*
  * deep_svdd options for the fixture's 9 inputs: hidden [16], latent 4,
  * batch 64, the given epochs and seed, resolved for n rows.
@@ -64,10 +48,10 @@ svdd_options(AnContext *ctx, AnOptions *opts, int epochs, uint64_t seed, size_t 
 
 	AN_TRY(an_options_init(ctx, opts, svdd()));
 	AN_TRY(an_options_set(ctx, opts, "hidden", &v));
-	AN_TRY(set_num(ctx, opts, "latent", 4));
-	AN_TRY(set_num(ctx, opts, "epochs", epochs));
-	AN_TRY(set_num(ctx, opts, "batch_size", 64));
-	AN_TRY(set_num(ctx, opts, "seed", (double) seed));
+	AN_TRY(unit_set_num(ctx, opts, "latent", 4));
+	AN_TRY(unit_set_num(ctx, opts, "epochs", epochs));
+	AN_TRY(unit_set_num(ctx, opts, "batch_size", 64));
+	AN_TRY(unit_set_num(ctx, opts, "seed", (double) seed));
 	an_options_resolve(opts, FIX_DIM, n);
 	return AN_OK;
 }
@@ -238,18 +222,6 @@ ref_free(RefSvdd *ref)
 
 /* ---- options ---- */
 
-#define CHECK_REJECTED(ctx, opts, key, value) \
-	do { char unit_quoted_[80]; \
-		 AnOptionValue unit_v_ = (value); \
-		 snprintf(unit_quoted_, sizeof(unit_quoted_), "\"%s\"", (key)); \
-		 (ctx)->errmsg[0] = '\0'; \
-		 CHECK_STATUS(an_options_set((ctx), (opts), (key), &unit_v_), AN_ERR_INVALID); \
-		 CHECK_CONTAINS((ctx)->errmsg, unit_quoted_); } while (0)
-
-#define CHECK_ACCEPTED(ctx, opts, key, value) \
-	do { AnOptionValue unit_v_ = (value); \
-		 CHECK_STATUS(an_options_set((ctx), (opts), (key), &unit_v_), AN_OK); } while (0)
-
 UNIT_TEST(deep_svdd_registered)
 {
 	REQUIRE(svdd() != NULL);
@@ -330,9 +302,9 @@ UNIT_TEST(deep_svdd_option_defaults_and_effect)
 		REQUIRE(svdd_options(&ctx, &opts, 3, 7, 300) == AN_OK);
 		if (variant == 1)
 		{
-			REQUIRE(set_str(&ctx, &opts, "objective", "soft_boundary") == AN_OK);
-			REQUIRE(set_num(&ctx, &opts, "nu", 0.25) == AN_OK);
-			REQUIRE(set_num(&ctx, &opts, "eps", 0.5) == AN_OK);
+			REQUIRE(unit_set_str(&ctx, &opts, "objective", "soft_boundary") == AN_OK);
+			REQUIRE(unit_set_num(&ctx, &opts, "nu", 0.25) == AN_OK);
+			REQUIRE(unit_set_num(&ctx, &opts, "eps", 0.5) == AN_OK);
 		}
 		REQUIRE(svdd_fit(&ctx, &model, &opts, 300, 70, NULL, NULL) == AN_OK);
 		st = fixture_state_object(&ctx, svdd(), model.state, &doc);
@@ -368,7 +340,7 @@ UNIT_TEST(deep_svdd_rejects_bounded_activations)
 		AnModel		model;
 
 		REQUIRE(svdd_options(&ctx, &opts, 1, 3, 100) == AN_OK);
-		REQUIRE(set_str(&ctx, &opts, "activation", bounded[i]) == AN_OK);
+		REQUIRE(unit_set_str(&ctx, &opts, "activation", bounded[i]) == AN_OK);
 		ctx.errmsg[0] = '\0';
 		CHECK_STATUS(svdd_fit(&ctx, &model, &opts, 100, 4, NULL, NULL), AN_ERR_INVALID);
 		CHECK_CONTAINS(ctx.errmsg, "\"activation\"");
@@ -381,7 +353,7 @@ UNIT_TEST(deep_svdd_rejects_bounded_activations)
 		AnModel		model;
 
 		REQUIRE(svdd_options(&ctx, &opts, 1, 3, 100) == AN_OK);
-		REQUIRE(set_str(&ctx, &opts, "activation", unbounded[i]) == AN_OK);
+		REQUIRE(unit_set_str(&ctx, &opts, "activation", unbounded[i]) == AN_OK);
 		CHECK_STATUS(svdd_fit(&ctx, &model, &opts, 100, 4, NULL, NULL), AN_OK);
 		an_model_free(&ctx, &model);
 		an_options_free(&ctx, &opts);
@@ -429,16 +401,16 @@ svdd_gradcheck(AnActivation act, bool soft, uint64_t seed)
 	REQUIRE(fixture_prepare(&ctx, &holder, raw, NROWS, AN_SCALER_STANDARD, &x) == AN_OK);
 	REQUIRE(an_options_init(&ctx, &opts, svdd()) == AN_OK);
 	REQUIRE(an_options_set(&ctx, &opts, "hidden", &hv) == AN_OK);
-	REQUIRE(set_num(&ctx, &opts, "latent", 3) == AN_OK);
-	REQUIRE(set_num(&ctx, &opts, "batch_size", N) == AN_OK);
-	REQUIRE(set_num(&ctx, &opts, "epochs", 5) == AN_OK);	/* no warm-up */
-	REQUIRE(set_num(&ctx, &opts, "weight_decay", 0) == AN_OK);
-	REQUIRE(set_str(&ctx, &opts, "activation", an_activation_name(act)) == AN_OK);
+	REQUIRE(unit_set_num(&ctx, &opts, "latent", 3) == AN_OK);
+	REQUIRE(unit_set_num(&ctx, &opts, "batch_size", N) == AN_OK);
+	REQUIRE(unit_set_num(&ctx, &opts, "epochs", 5) == AN_OK);	/* no warm-up */
+	REQUIRE(unit_set_num(&ctx, &opts, "weight_decay", 0) == AN_OK);
+	REQUIRE(unit_set_str(&ctx, &opts, "activation", an_activation_name(act)) == AN_OK);
 	if (soft)
 	{
-		REQUIRE(set_str(&ctx, &opts, "objective", "soft_boundary") == AN_OK);
+		REQUIRE(unit_set_str(&ctx, &opts, "objective", "soft_boundary") == AN_OK);
 		/* half the rows outside the sphere: half the gradients nonzero */
-		REQUIRE(set_num(&ctx, &opts, "nu", 0.5) == AN_OK);
+		REQUIRE(unit_set_num(&ctx, &opts, "nu", 0.5) == AN_OK);
 	}
 	an_options_resolve(&opts, FIX_DIM, NROWS);
 
@@ -605,7 +577,7 @@ UNIT_TEST(deep_svdd_centre)
 		int			pushed = 0;
 
 		REQUIRE(svdd_options(&ctx, &opts, 1, 52, NROWS) == AN_OK);
-		REQUIRE(set_num(&ctx, &opts, "eps", eps) == AN_OK);
+		REQUIRE(unit_set_num(&ctx, &opts, "eps", eps) == AN_OK);
 		an_rng_seed(&rng, 53);
 		REQUIRE(svdd()->create(&ctx, &opts, FIX_DIM, &rng, &state) == AN_OK);
 		memset(&params, 0, sizeof(params));
@@ -679,8 +651,8 @@ UNIT_TEST(deep_svdd_soft_boundary_radius)
 	REQUIRE(fixture_prepare(&ctx, &holder, raw, NROWS, AN_SCALER_STANDARD, &x) == AN_OK);
 	/* 30 epochs: a warm-up of 3 */
 	REQUIRE(svdd_options(&ctx, &opts, 30, 62, NROWS) == AN_OK);
-	REQUIRE(set_str(&ctx, &opts, "objective", "soft_boundary") == AN_OK);
-	REQUIRE(set_num(&ctx, &opts, "nu", 0.2) == AN_OK);
+	REQUIRE(unit_set_str(&ctx, &opts, "objective", "soft_boundary") == AN_OK);
+	REQUIRE(unit_set_num(&ctx, &opts, "nu", 0.2) == AN_OK);
 	an_rng_seed(&rng, 63);
 	REQUIRE(svdd()->create(&ctx, &opts, FIX_DIM, &rng, &state) == AN_OK);
 	REQUIRE(svdd()->prepare(&ctx, state, &opts, x, NROWS, &rng) == AN_OK);
@@ -772,11 +744,11 @@ UNIT_TEST(deep_svdd_training_reduces_loss)
 		REQUIRE(svdd_options(&ctx, &opts, 20, 81, 1000) == AN_OK);
 		if (soft)
 		{
-			REQUIRE(set_str(&ctx, &opts, "objective", "soft_boundary") == AN_OK);
+			REQUIRE(unit_set_str(&ctx, &opts, "objective", "soft_boundary") == AN_OK);
 			/* stop early, so that an earlier epoch is restored */
-			REQUIRE(set_num(&ctx, &opts, "epochs", 100) == AN_OK);
-			REQUIRE(set_num(&ctx, &opts, "early_stopping_patience", 2) == AN_OK);
-			REQUIRE(set_num(&ctx, &opts, "learning_rate", 0.01) == AN_OK);
+			REQUIRE(unit_set_num(&ctx, &opts, "epochs", 100) == AN_OK);
+			REQUIRE(unit_set_num(&ctx, &opts, "early_stopping_patience", 2) == AN_OK);
+			REQUIRE(unit_set_num(&ctx, &opts, "learning_rate", 0.01) == AN_OK);
 		}
 		REQUIRE(svdd_fit(&ctx, &model, &opts, 1000, 82, NULL, &x) == AN_OK);
 		REQUIRE(prog.n >= 5);
@@ -852,7 +824,7 @@ UNIT_TEST(deep_svdd_pretraining)
 	ctx.progress = record;
 	REQUIRE(fixture_prepare(&ctx, &holder, raw, NROWS, AN_SCALER_STANDARD, &x) == AN_OK);
 	REQUIRE(svdd_options(&ctx, &opts, 4, 92, NROWS) == AN_OK);
-	REQUIRE(set_num(&ctx, &opts, "pretrain_epochs", 3) == AN_OK);
+	REQUIRE(unit_set_num(&ctx, &opts, "pretrain_epochs", 3) == AN_OK);
 
 	an_rng_seed(&rng, 93);
 	REQUIRE(svdd()->create(&ctx, &opts, FIX_DIM, &rng, &state) == AN_OK);
@@ -919,7 +891,7 @@ UNIT_TEST(deep_svdd_detects_outliers)
 		unit_context_malloc(&ctx);
 		REQUIRE(svdd_options(&ctx, &opts, 30, 103, NROWS) == AN_OK);
 		if (soft)
-			REQUIRE(set_str(&ctx, &opts, "objective", "soft_boundary") == AN_OK);
+			REQUIRE(unit_set_str(&ctx, &opts, "objective", "soft_boundary") == AN_OK);
 		REQUIRE(svdd_fit(&ctx, &model, &opts, NROWS, 104, NULL, NULL) == AN_OK);
 		an_model_score_raw(&model, out, N_OUT, so);
 		an_model_score_raw(&model, normal, N_OUT, sn);
@@ -961,7 +933,7 @@ UNIT_TEST(deep_svdd_stored_layout)
 		unit_context_counting(&ctx, &counter);
 		REQUIRE(svdd_options(&ctx, &opts, 5, 122, 600) == AN_OK);
 		if (soft)
-			REQUIRE(set_str(&ctx, &opts, "objective", "soft_boundary") == AN_OK);
+			REQUIRE(unit_set_str(&ctx, &opts, "objective", "soft_boundary") == AN_OK);
 		REQUIRE(svdd_fit(&ctx, &model, &opts, 600, 123, NULL, NULL) == AN_OK);
 
 		/* the layout: an encoder 9 -> 16 -> 4 without bias, a 4-float centre */

@@ -27,22 +27,6 @@
 
 /* ---- helpers ---- */
 
-static AnStatus
-set_number(AnContext *ctx, AnOptions *opts, const char *key, double x)
-{
-	AnOptionValue v = {.kind = AN_OPTION_NUMBER, .number = x};
-
-	return an_options_set(ctx, opts, key, &v);
-}
-
-static AnStatus
-set_bool(AnContext *ctx, AnOptions *opts, const char *key, bool b)
-{
-	AnOptionValue v = {.kind = AN_OPTION_BOOL, .boolean = b};
-
-	return an_options_set(ctx, opts, key, &v);
-}
-
 /*
  * Small OC-NN options: encoder FIX_DIM -> 8 -> 3 pretrained for 3 epochs,
  * the given centres, 6 hidden units, nu 0.1, batches of 32, learning rate
@@ -57,16 +41,16 @@ oc_options(AnContext *ctx, AnOptions *opts, int epochs, uint64_t seed, size_t n,
 
 	AN_TRY(an_options_init(ctx, opts, an_method_lookup("ocnn")));
 	AN_TRY(an_options_set(ctx, opts, "hidden", &v));
-	AN_TRY(set_number(ctx, opts, "latent", 3));
-	AN_TRY(set_number(ctx, opts, "epochs", epochs));
-	AN_TRY(set_number(ctx, opts, "batch_size", 32));
-	AN_TRY(set_number(ctx, opts, "learning_rate", 0.01));
-	AN_TRY(set_number(ctx, opts, "seed", (double) seed));
-	AN_TRY(set_number(ctx, opts, "units", 6));
-	AN_TRY(set_number(ctx, opts, "pretrain_epochs", 3));
-	AN_TRY(set_number(ctx, opts, "rbf_centers", centers));
-	AN_TRY(set_number(ctx, opts, "nu", 0.1));
-	AN_TRY(set_bool(ctx, opts, "pretrain", pretrain));
+	AN_TRY(unit_set_num(ctx, opts, "latent", 3));
+	AN_TRY(unit_set_num(ctx, opts, "epochs", epochs));
+	AN_TRY(unit_set_num(ctx, opts, "batch_size", 32));
+	AN_TRY(unit_set_num(ctx, opts, "learning_rate", 0.01));
+	AN_TRY(unit_set_num(ctx, opts, "seed", (double) seed));
+	AN_TRY(unit_set_num(ctx, opts, "units", 6));
+	AN_TRY(unit_set_num(ctx, opts, "pretrain_epochs", 3));
+	AN_TRY(unit_set_num(ctx, opts, "rbf_centers", centers));
+	AN_TRY(unit_set_num(ctx, opts, "nu", 0.1));
+	AN_TRY(unit_set_bool(ctx, opts, "pretrain", pretrain));
 	an_options_resolve(opts, FIX_DIM, n);
 	return AN_OK;
 }
@@ -107,18 +91,6 @@ UNIT_TEST(ocnn_registered)
 	CHECK(an_method_lookup("ocnn")->prepare && an_method_lookup("ocnn")->epoch_end && an_method_lookup("ocnn")->eval_loss);
 }
 
-#define CHECK_OC_REJECTED(ctx, opts, key, value) \
-	do { char quoted_[80]; \
-		 AnOptionValue v_ = (value); \
-		 snprintf(quoted_, sizeof(quoted_), "\"%s\"", (key)); \
-		 (ctx)->errmsg[0] = '\0'; \
-		 CHECK_STATUS(an_options_set((ctx), (opts), (key), &v_), AN_ERR_INVALID); \
-		 CHECK_CONTAINS((ctx)->errmsg, quoted_); } while (0)
-
-#define CHECK_OC_ACCEPTED(ctx, opts, key, value) \
-	do { AnOptionValue v_ = (value); \
-		 CHECK_STATUS(an_options_set((ctx), (opts), (key), &v_), AN_OK); } while (0)
-
 UNIT_TEST(ocnn_options_validation)
 {
 	AnContext	ctx;
@@ -128,56 +100,56 @@ UNIT_TEST(ocnn_options_validation)
 	REQUIRE(an_options_init(&ctx, &opts, an_method_lookup("ocnn")) == AN_OK);
 	REQUIRE(opts.method_options != NULL);
 
-	CHECK_OC_ACCEPTED(&ctx, &opts, "nu", unit_num(1));
-	CHECK_OC_ACCEPTED(&ctx, &opts, "nu", unit_num(1e-6));
-	CHECK_OC_ACCEPTED(&ctx, &opts, "nu", unit_num(0.25));
-	CHECK_OC_ACCEPTED(&ctx, &opts, "units", unit_num(1));
-	CHECK_OC_ACCEPTED(&ctx, &opts, "units", unit_num(65536));
-	CHECK_OC_ACCEPTED(&ctx, &opts, "pretrain", unit_bool(false));
-	CHECK_OC_ACCEPTED(&ctx, &opts, "pretrain", unit_bool(true));
-	CHECK_OC_ACCEPTED(&ctx, &opts, "pretrain_epochs", unit_num(1));
-	CHECK_OC_ACCEPTED(&ctx, &opts, "pretrain_epochs", unit_num(100000));
-	CHECK_OC_ACCEPTED(&ctx, &opts, "rbf_centers", unit_num(0));
-	CHECK_OC_ACCEPTED(&ctx, &opts, "rbf_centers", unit_num(4096));
-	CHECK_OC_ACCEPTED(&ctx, &opts, "rbf_gamma", unit_num(0.5));
-	CHECK_OC_ACCEPTED(&ctx, &opts, "rbf_gamma", unit_num(1e6));
+	CHECK_ACCEPTED(&ctx, &opts, "nu", unit_num(1));
+	CHECK_ACCEPTED(&ctx, &opts, "nu", unit_num(1e-6));
+	CHECK_ACCEPTED(&ctx, &opts, "nu", unit_num(0.25));
+	CHECK_ACCEPTED(&ctx, &opts, "units", unit_num(1));
+	CHECK_ACCEPTED(&ctx, &opts, "units", unit_num(65536));
+	CHECK_ACCEPTED(&ctx, &opts, "pretrain", unit_bool(false));
+	CHECK_ACCEPTED(&ctx, &opts, "pretrain", unit_bool(true));
+	CHECK_ACCEPTED(&ctx, &opts, "pretrain_epochs", unit_num(1));
+	CHECK_ACCEPTED(&ctx, &opts, "pretrain_epochs", unit_num(100000));
+	CHECK_ACCEPTED(&ctx, &opts, "rbf_centers", unit_num(0));
+	CHECK_ACCEPTED(&ctx, &opts, "rbf_centers", unit_num(4096));
+	CHECK_ACCEPTED(&ctx, &opts, "rbf_gamma", unit_num(0.5));
+	CHECK_ACCEPTED(&ctx, &opts, "rbf_gamma", unit_num(1e6));
 	/* and the common options still work */
-	CHECK_OC_ACCEPTED(&ctx, &opts, "weight_decay", unit_num(0.3));
+	CHECK_ACCEPTED(&ctx, &opts, "weight_decay", unit_num(0.3));
 	CHECK(opts.weight_decay == 0.3);
 
-	CHECK_OC_REJECTED(&ctx, &opts, "nu", unit_num(0));
+	CHECK_REJECTED(&ctx, &opts, "nu", unit_num(0));
 	CHECK_CONTAINS(ctx.errmsg, "(0, 1]");
-	CHECK_OC_REJECTED(&ctx, &opts, "nu", unit_num(-0.1));
-	CHECK_OC_REJECTED(&ctx, &opts, "nu", unit_num(1.5));
-	CHECK_OC_REJECTED(&ctx, &opts, "nu", unit_num(NAN));
-	CHECK_OC_REJECTED(&ctx, &opts, "nu", unit_str("0.1"));
-	CHECK_OC_REJECTED(&ctx, &opts, "nu", unit_bool(true));
-	CHECK_OC_REJECTED(&ctx, &opts, "units", unit_num(0));
-	CHECK_OC_REJECTED(&ctx, &opts, "units", unit_num(2.5));
-	CHECK_OC_REJECTED(&ctx, &opts, "units", unit_num(65537));
-	CHECK_OC_REJECTED(&ctx, &opts, "units", unit_str("8"));
-	CHECK_OC_REJECTED(&ctx, &opts, "pretrain", unit_num(1));
-	CHECK_OC_REJECTED(&ctx, &opts, "pretrain", unit_str("true"));
+	CHECK_REJECTED(&ctx, &opts, "nu", unit_num(-0.1));
+	CHECK_REJECTED(&ctx, &opts, "nu", unit_num(1.5));
+	CHECK_REJECTED(&ctx, &opts, "nu", unit_num(NAN));
+	CHECK_REJECTED(&ctx, &opts, "nu", unit_str("0.1"));
+	CHECK_REJECTED(&ctx, &opts, "nu", unit_bool(true));
+	CHECK_REJECTED(&ctx, &opts, "units", unit_num(0));
+	CHECK_REJECTED(&ctx, &opts, "units", unit_num(2.5));
+	CHECK_REJECTED(&ctx, &opts, "units", unit_num(65537));
+	CHECK_REJECTED(&ctx, &opts, "units", unit_str("8"));
+	CHECK_REJECTED(&ctx, &opts, "pretrain", unit_num(1));
+	CHECK_REJECTED(&ctx, &opts, "pretrain", unit_str("true"));
 	CHECK_CONTAINS(ctx.errmsg, "boolean");
-	CHECK_OC_REJECTED(&ctx, &opts, "pretrain_epochs", unit_num(0));
-	CHECK_OC_REJECTED(&ctx, &opts, "pretrain_epochs", unit_num(100001));
-	CHECK_OC_REJECTED(&ctx, &opts, "rbf_centers", unit_num(-1));
-	CHECK_OC_REJECTED(&ctx, &opts, "rbf_centers", unit_num(4097));
-	CHECK_OC_REJECTED(&ctx, &opts, "rbf_centers", unit_num(2.5));
-	CHECK_OC_REJECTED(&ctx, &opts, "rbf_gamma", unit_num(0));
-	CHECK_OC_REJECTED(&ctx, &opts, "rbf_gamma", unit_num(-1));
-	CHECK_OC_REJECTED(&ctx, &opts, "rbf_gamma", unit_num(1e7));
-	CHECK_OC_REJECTED(&ctx, &opts, "rbf_gamma", unit_num(INFINITY));
+	CHECK_REJECTED(&ctx, &opts, "pretrain_epochs", unit_num(0));
+	CHECK_REJECTED(&ctx, &opts, "pretrain_epochs", unit_num(100001));
+	CHECK_REJECTED(&ctx, &opts, "rbf_centers", unit_num(-1));
+	CHECK_REJECTED(&ctx, &opts, "rbf_centers", unit_num(4097));
+	CHECK_REJECTED(&ctx, &opts, "rbf_centers", unit_num(2.5));
+	CHECK_REJECTED(&ctx, &opts, "rbf_gamma", unit_num(0));
+	CHECK_REJECTED(&ctx, &opts, "rbf_gamma", unit_num(-1));
+	CHECK_REJECTED(&ctx, &opts, "rbf_gamma", unit_num(1e7));
+	CHECK_REJECTED(&ctx, &opts, "rbf_gamma", unit_num(INFINITY));
 
 	/* a key neither the core nor the method knows */
-	CHECK_OC_REJECTED(&ctx, &opts, "nus", unit_num(0.1));
+	CHECK_REJECTED(&ctx, &opts, "nus", unit_num(0.1));
 	CHECK_CONTAINS(ctx.errmsg, "method \"ocnn\"");
 	/* the autoencoder does not take the OC-NN's options */
 	{
 		AnOptions	ae;
 
 		REQUIRE(an_options_init(&ctx, &ae, an_method_lookup("autoencoder")) == AN_OK);
-		CHECK_OC_REJECTED(&ctx, &ae, "nu", unit_num(0.1));
+		CHECK_REJECTED(&ctx, &ae, "nu", unit_num(0.1));
 		an_options_free(&ctx, &ae);
 	}
 	an_options_free(&ctx, &opts);
@@ -193,13 +165,13 @@ UNIT_TEST(ocnn_rejects_zero_weight_decay)
 
 	unit_context_counting(&ctx, &counter);
 	REQUIRE(oc_options(&ctx, &opts, 1, 3, 100, true, 4) == AN_OK);
-	REQUIRE(set_number(&ctx, &opts, "weight_decay", 0) == AN_OK);
+	REQUIRE(unit_set_num(&ctx, &opts, "weight_decay", 0) == AN_OK);
 	CHECK_STATUS(oc_fit(&ctx, &model, &opts, 3, 100, NULL), AN_ERR_INVALID);
 	CHECK_CONTAINS(ctx.errmsg, "\"weight_decay\"");
 	CHECK_CONTAINS(ctx.errmsg, "positive");
 	an_model_free(&ctx, &model);
 	/* any positive value is fine */
-	REQUIRE(set_number(&ctx, &opts, "weight_decay", 1e-4) == AN_OK);
+	REQUIRE(unit_set_num(&ctx, &opts, "weight_decay", 1e-4) == AN_OK);
 	CHECK_STATUS(oc_fit(&ctx, &model, &opts, 3, 100, NULL), AN_OK);
 	an_model_free(&ctx, &model);
 	an_options_free(&ctx, &opts);
@@ -259,8 +231,8 @@ UNIT_TEST(ocnn_default_layout)
 
 	unit_context_counting(&ctx, &counter);
 	REQUIRE(an_options_init(&ctx, &opts, an_method_lookup("ocnn")) == AN_OK);
-	REQUIRE(set_number(&ctx, &opts, "epochs", 1) == AN_OK);
-	REQUIRE(set_number(&ctx, &opts, "seed", 4) == AN_OK);
+	REQUIRE(unit_set_num(&ctx, &opts, "epochs", 1) == AN_OK);
+	REQUIRE(unit_set_num(&ctx, &opts, "seed", 4) == AN_OK);
 	an_options_resolve(&opts, FIX_DIM, 300);
 	REQUIRE(oc_fit(&ctx, &model, &opts, 4, 300, NULL) == AN_OK);
 	st = fixture_state_object(&ctx, model.method, model.state, &doc);
@@ -313,7 +285,7 @@ check_layout(bool pretrain, int centers, size_t n)
 
 	unit_context_counting(&ctx, &counter);
 	REQUIRE(oc_options(&ctx, &opts, 2, 8, n, pretrain, centers) == AN_OK);
-	REQUIRE(set_number(&ctx, &opts, "nu", 0.2) == AN_OK);
+	REQUIRE(unit_set_num(&ctx, &opts, "nu", 0.2) == AN_OK);
 	REQUIRE(oc_fit(&ctx, &model, &opts, 8, n, &x) == AN_OK);
 	st = fixture_state_object(&ctx, model.method, model.state, &doc);
 	REQUIRE(st != NULL);
@@ -431,7 +403,7 @@ probe_init(OcProbe *p, bool pretrain, int centers, double weight_decay, size_t n
 	if (fixture_prepare(&p->ctx, &p->holder, raw, n, AN_SCALER_STANDARD, &p->x) != AN_OK ||
 		oc_options(&p->ctx, &p->opts, 5, seed, n, pretrain, centers) != AN_OK ||
 		(weight_decay >= 0 &&
-		 set_number(&p->ctx, &p->opts, "weight_decay", weight_decay) != AN_OK))
+		 unit_set_num(&p->ctx, &p->opts, "weight_decay", weight_decay) != AN_OK))
 	{
 		free(raw);
 		return false;
@@ -852,10 +824,10 @@ UNIT_TEST(ocnn_training_reduces_loss)
 	ctx.arg = &log;
 	ctx.progress = record;
 	REQUIRE(oc_options(&ctx, &opts, 30, 5, 1000, true, 16) == AN_OK);
-	REQUIRE(set_number(&ctx, &opts, "early_stopping_patience", 0) == AN_OK);
+	REQUIRE(unit_set_num(&ctx, &opts, "early_stopping_patience", 0) == AN_OK);
 	/* the default learning rate and nu: less noise than the tests' 0.01 */
-	REQUIRE(set_number(&ctx, &opts, "learning_rate", 0.001) == AN_OK);
-	REQUIRE(set_number(&ctx, &opts, "nu", 0.5) == AN_OK);
+	REQUIRE(unit_set_num(&ctx, &opts, "learning_rate", 0.001) == AN_OK);
+	REQUIRE(unit_set_num(&ctx, &opts, "nu", 0.5) == AN_OK);
 	REQUIRE(oc_fit(&ctx, &model, &opts, 5, 1000, NULL) == AN_OK);
 	/* pretraining first, under its own phase name */
 	CHECK(log.n_pretrain == 3);
@@ -902,7 +874,7 @@ UNIT_TEST(ocnn_best_epoch_keeps_its_r)
 	ctx.arg = &log;
 	ctx.progress = record;
 	REQUIRE(oc_options(&ctx, &opts, 60, 12, 600, true, 12) == AN_OK);
-	REQUIRE(set_number(&ctx, &opts, "early_stopping_patience", 3) == AN_OK);
+	REQUIRE(unit_set_num(&ctx, &opts, "early_stopping_patience", 3) == AN_OK);
 	REQUIRE(oc_fit(&ctx, &model, &opts, 12, 600, &x) == AN_OK);
 	/* it stopped early, so the last epoch is not the one kept */
 	REQUIRE(log.n > 3 && log.n < 60);
@@ -942,7 +914,7 @@ detection(bool pretrain, int centers, int min_flagged)
 
 	unit_context_malloc(&ctx);
 	REQUIRE(oc_options(&ctx, &opts, 40, 42, 2000, pretrain, centers) == AN_OK);
-	REQUIRE(set_number(&ctx, &opts, "units", 16) == AN_OK);
+	REQUIRE(unit_set_num(&ctx, &opts, "units", 16) == AN_OK);
 	REQUIRE(oc_fit(&ctx, &model, &opts, 42, 2000, NULL) == AN_OK);
 	fixture_count_flagged(&model, N_OUT, &flagged, &normal_flagged);
 	if (flagged < min_flagged || normal_flagged > 4)

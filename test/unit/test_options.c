@@ -41,19 +41,6 @@ init_opts(AnContext *ctx, AnOptions *opts)
 		unit_fail(__FILE__, __LINE__, "an_options_init failed");
 }
 
-/* a bad value: AN_ERR_INVALID and a message naming the option in quotes */
-#define CHECK_REJECTED(ctx, opts, key, value) \
-	do { char unit_quoted_[80]; \
-		 AnOptionValue unit_v_ = (value); \
-		 snprintf(unit_quoted_, sizeof(unit_quoted_), "\"%s\"", (key)); \
-		 (ctx)->errmsg[0] = '\0'; \
-		 CHECK_STATUS(an_options_set((ctx), (opts), (key), &unit_v_), AN_ERR_INVALID); \
-		 CHECK_CONTAINS((ctx)->errmsg, unit_quoted_); } while (0)
-
-#define CHECK_ACCEPTED(ctx, opts, key, value) \
-	do { AnOptionValue unit_v_ = (value); \
-		 CHECK_STATUS(an_options_set((ctx), (opts), (key), &unit_v_), AN_OK); } while (0)
-
 UNIT_TEST(options_defaults)
 {
 	AnContext	ctx;

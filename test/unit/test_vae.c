@@ -792,16 +792,6 @@ UNIT_TEST(vae_default_beta_and_score)
 
 /* ---- options ---- */
 
-#define CHECK_REJECTED(ctx, opts, key, value) \
-	do { AnOptionValue unit_v_ = (value); \
-		 (ctx)->errmsg[0] = '\0'; \
-		 CHECK_STATUS(an_options_set((ctx), (opts), (key), &unit_v_), AN_ERR_INVALID); \
-		 CHECK_CONTAINS((ctx)->errmsg, "\"" key "\""); } while (0)
-
-#define CHECK_ACCEPTED(ctx, opts, key, value) \
-	do { AnOptionValue unit_v_ = (value); \
-		 CHECK_STATUS(an_options_set((ctx), (opts), (key), &unit_v_), AN_OK); } while (0)
-
 UNIT_TEST(vae_options_validated)
 {
 	AnContext	ctx;

@@ -22,6 +22,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "anomaly/core.h"
@@ -158,5 +159,43 @@ unit_bool(bool b)
 
 	return v;
 }
+
+/* an_options_set with a value of each kind */
+static inline AnStatus
+unit_set_num(AnContext *ctx, AnOptions *opts, const char *key, double x)
+{
+	AnOptionValue v = unit_num(x);
+
+	return an_options_set(ctx, opts, key, &v);
+}
+
+static inline AnStatus
+unit_set_str(AnContext *ctx, AnOptions *opts, const char *key, const char *s)
+{
+	AnOptionValue v = unit_str(s);
+
+	return an_options_set(ctx, opts, key, &v);
+}
+
+static inline AnStatus
+unit_set_bool(AnContext *ctx, AnOptions *opts, const char *key, bool b)
+{
+	AnOptionValue v = unit_bool(b);
+
+	return an_options_set(ctx, opts, key, &v);
+}
+
+/* a bad option value: AN_ERR_INVALID and a message naming the option in quotes */
+#define CHECK_REJECTED(ctx, opts, key, value) \
+	do { char unit_quoted_[80]; \
+		 AnOptionValue unit_v_ = (value); \
+		 snprintf(unit_quoted_, sizeof(unit_quoted_), "\"%s\"", (key)); \
+		 (ctx)->errmsg[0] = '\0'; \
+		 CHECK_STATUS(an_options_set((ctx), (opts), (key), &unit_v_), AN_ERR_INVALID); \
+		 CHECK_CONTAINS((ctx)->errmsg, unit_quoted_); } while (0)
+
+#define CHECK_ACCEPTED(ctx, opts, key, value) \
+	do { AnOptionValue unit_v_ = (value); \
+		 CHECK_STATUS(an_options_set((ctx), (opts), (key), &unit_v_), AN_OK); } while (0)
 
 #endif							/* ANOMALY_UNIT_H */
