@@ -45,6 +45,7 @@ extern void an_pack_key_int(AnPacker *pk, const char *key, int64_t value);
 extern void an_pack_key_real(AnPacker *pk, const char *key, double value);
 extern void an_pack_key_bool(AnPacker *pk, const char *key, bool value);
 extern void an_pack_key_floats(AnPacker *pk, const char *key, const float *v, size_t n);
+extern void an_pack_key_int32s(AnPacker *pk, const char *key, const int32_t *v, size_t n);
 extern void an_pack_key_reals(AnPacker *pk, const char *key, const double *v, size_t n);
 /* a network: {"layers": [{"in", "out", "activation", "weight", "bias"?}...]} */
 extern void an_pack_key_mlp(AnPacker *pk, const char *key, const AnMlp *mlp);
@@ -97,6 +98,9 @@ extern AnStatus an_get_floats(AnContext *ctx, const AnObject *map, const char *k
 							  float *out, size_t n);
 extern AnStatus an_get_reals(AnContext *ctx, const AnObject *map, const char *key,
 							 double *out, size_t n);
+/* exactly n int32 values, unchecked: the caller bounds them */
+extern AnStatus an_get_int32s(AnContext *ctx, const AnObject *map, const char *key,
+							  int32_t *out, size_t n);
 
 /*
  * Read a network written by an_pack_key_mlp into an inference-only MLP

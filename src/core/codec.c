@@ -101,32 +101,36 @@ an_pack_key_bool(AnPacker *pk, const char *key, bool value)
 		msgpack_pack_false(pk);
 }
 
+/*
+ * float32 and int32 arrays are bin fields of little-endian 32-bit words,
+ * whatever the host's byte order; a word is copied by its bits.
+ */
 static void
-store_le32(unsigned char *p, float f)
+store_le32(unsigned char *p, const unsigned char *word)
 {
 	uint32_t	u;
 
-	memcpy(&u, &f, sizeof(u));
+	memcpy(&u, word, sizeof(u));
 	p[0] = (unsigned char) u;
 	p[1] = (unsigned char) (u >> 8);
 	p[2] = (unsigned char) (u >> 16);
 	p[3] = (unsigned char) (u >> 24);
 }
 
-static float
-load_le32(const unsigned char *p)
+static void
+load_le32(const unsigned char *p, unsigned char *word)
 {
 	uint32_t	u = (uint32_t) p[0] | (uint32_t) p[1] << 8 |
 		(uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
-	float		f;
 
-	memcpy(&f, &u, sizeof(f));
-	return f;
+	memcpy(word, &u, sizeof(u));
 }
 
-void
-an_pack_key_floats(AnPacker *pk, const char *key, const float *v, size_t n)
+/* n words of v (4 bytes each) as the bin field key, in chunks */
+static void
+pack_key_words(AnPacker *pk, const char *key, const void *v, size_t n)
 {
+	const unsigned char *words = v;
 	unsigned char chunk[1024];
 
 	an_pack_str(pk, key);
@@ -136,9 +140,21 @@ an_pack_key_floats(AnPacker *pk, const char *key, const float *v, size_t n)
 		size_t		m = n - i < sizeof(chunk) / 4 ? n - i : sizeof(chunk) / 4;
 
 		for (size_t k = 0; k < m; k++)
-			store_le32(chunk + 4 * k, v[i + k]);
+			store_le32(chunk + 4 * k, words + 4 * (i + k));
 		msgpack_pack_bin_body(pk, chunk, m * 4);
 	}
+}
+
+void
+an_pack_key_floats(AnPacker *pk, const char *key, const float *v, size_t n)
+{
+	pack_key_words(pk, key, v, n);
+}
+
+void
+an_pack_key_int32s(AnPacker *pk, const char *key, const int32_t *v, size_t n)
+{
+	pack_key_words(pk, key, v, n);
 }
 
 void
@@ -424,8 +440,10 @@ an_get_str(AnContext *ctx, const AnObject *map, const char *key, char **out)
 	return *out ? AN_OK : an_nomem(ctx);
 }
 
-AnStatus
-an_get_floats(AnContext *ctx, const AnObject *map, const char *key, float *out, size_t n)
+/* the bin field key as exactly n words into out; what names their type */
+static AnStatus
+get_words(AnContext *ctx, const AnObject *map, const char *key, void *out, size_t n,
+		  const char *what)
 {
 	const AnObject *o = an_map_get(map, key);
 	const unsigned char *p;
@@ -433,12 +451,20 @@ an_get_floats(AnContext *ctx, const AnObject *map, const char *key, float *out, 
 	if (!o || o->type != MSGPACK_OBJECT_BIN || o->via.bin.size / 4 != n ||
 		o->via.bin.size % 4 != 0)
 		return an_error(ctx, AN_ERR_CORRUPT,
-						"corrupt model document: field \"%s\" is missing or not %zu float32 values",
-						key, n);
+						"corrupt model document: field \"%s\" is missing or not %zu %s values",
+						key, n, what);
 	p = (const unsigned char *) o->via.bin.ptr;
 	for (size_t i = 0; i < n; i++)
+		load_le32(p + 4 * i, (unsigned char *) out + 4 * i);
+	return AN_OK;
+}
+
+AnStatus
+an_get_floats(AnContext *ctx, const AnObject *map, const char *key, float *out, size_t n)
+{
+	AN_TRY(get_words(ctx, map, key, out, n, "float32"));
+	for (size_t i = 0; i < n; i++)
 	{
-		out[i] = load_le32(p + 4 * i);
 		/* written so that NaN fails the test too */
 		if (!(fabsf(out[i]) <= (float) AN_MAX_FLOAT_VALUE))
 			return an_error(ctx, AN_ERR_CORRUPT,
@@ -446,6 +472,12 @@ an_get_floats(AnContext *ctx, const AnObject *map, const char *key, float *out, 
 							key, AN_MAX_FLOAT_VALUE);
 	}
 	return AN_OK;
+}
+
+AnStatus
+an_get_int32s(AnContext *ctx, const AnObject *map, const char *key, int32_t *out, size_t n)
+{
+	return get_words(ctx, map, key, out, n, "int32");
 }
 
 AnStatus

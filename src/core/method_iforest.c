@@ -652,49 +652,6 @@ if_explain(AnContext *ctx, void *state, const float *x, int dim, double *contrib
 
 /* ---- the document ---- */
 
-static void
-pack_key_int32s(AnPacker *pk, const char *key, const int32_t *v, size_t n)
-{
-	unsigned char chunk[1024];
-
-	an_pack_str(pk, key);
-	msgpack_pack_bin(pk, n * 4);
-	for (size_t i = 0; i < n; i += sizeof(chunk) / 4)
-	{
-		size_t		m = n - i < sizeof(chunk) / 4 ? n - i : sizeof(chunk) / 4;
-
-		for (size_t k = 0; k < m; k++)
-		{
-			uint32_t	u = (uint32_t) v[i + k];
-
-			chunk[4 * k] = (unsigned char) u;
-			chunk[4 * k + 1] = (unsigned char) (u >> 8);
-			chunk[4 * k + 2] = (unsigned char) (u >> 16);
-			chunk[4 * k + 3] = (unsigned char) (u >> 24);
-		}
-		msgpack_pack_bin_body(pk, chunk, m * 4);
-	}
-}
-
-/* the bin field key as n little-endian int32 values (no range check) */
-static AnStatus
-get_int32s(AnContext *ctx, const AnObject *map, const char *key, int32_t *out, size_t n)
-{
-	const AnObject *o = an_map_get(map, key);
-	const unsigned char *p;
-
-	if (!o || o->type != MSGPACK_OBJECT_BIN || o->via.bin.size % 4 != 0 ||
-		o->via.bin.size / 4 != n)
-		return an_error(ctx, AN_ERR_CORRUPT,
-						"corrupt model document: field \"%s\" is missing or not %zu int32 values",
-						key, n);
-	p = (const unsigned char *) o->via.bin.ptr;
-	for (size_t i = 0; i < n; i++)
-		out[i] = (int32_t) ((uint32_t) p[4 * i] | (uint32_t) p[4 * i + 1] << 8 |
-							(uint32_t) p[4 * i + 2] << 16 | (uint32_t) p[4 * i + 3] << 24);
-	return AN_OK;
-}
-
 static AnStatus
 if_encode(AnContext *ctx, const void *state, AnPacker *pk)
 {
@@ -721,10 +678,10 @@ if_encode(AnContext *ctx, const void *state, AnPacker *pk)
 	an_pack_key_int(pk, "n_trees", f->n_trees);
 	an_pack_key_int(pk, "sample_size", f->sample_size);
 	an_pack_key_int(pk, "max_depth", f->max_depth);
-	pack_key_int32s(pk, "nodes", nodes, f->n_trees);
-	pack_key_int32s(pk, "feature", f->feature, total);
+	an_pack_key_int32s(pk, "nodes", nodes, f->n_trees);
+	an_pack_key_int32s(pk, "feature", f->feature, total);
 	an_pack_key_floats(pk, "threshold", threshold, total);
-	pack_key_int32s(pk, "child_or_size", f->child, total);
+	an_pack_key_int32s(pk, "child_or_size", f->child, total);
 	an_free(ctx, nodes);
 	an_free(ctx, threshold);
 	return AN_OK;
@@ -786,7 +743,7 @@ if_decode_trees(AnContext *ctx, const AnObject *obj, Iforest *f)
 
 	if (!nodes)
 		return an_nomem(ctx);
-	st = get_int32s(ctx, obj, "nodes", nodes, f->n_trees);
+	st = an_get_int32s(ctx, obj, "nodes", nodes, f->n_trees);
 	for (int t = 0; st == AN_OK && t < f->n_trees; t++)
 	{
 		if (nodes[t] < 1 || (size_t) nodes[t] > limit)
@@ -806,8 +763,8 @@ if_decode_trees(AnContext *ctx, const AnObject *obj, Iforest *f)
 	f->value = an_alloc_array(ctx, total, sizeof(double));
 	if (!f->feature || !f->child || !f->value)
 		return an_nomem(ctx);
-	AN_TRY(get_int32s(ctx, obj, "feature", f->feature, total));
-	AN_TRY(get_int32s(ctx, obj, "child_or_size", f->child, total));
+	AN_TRY(an_get_int32s(ctx, obj, "feature", f->feature, total));
+	AN_TRY(an_get_int32s(ctx, obj, "child_or_size", f->child, total));
 	AN_TRY(get_thresholds(ctx, obj, f->value, total));
 	for (int t = 0; t < f->n_trees; t++)
 		AN_TRY(check_tree(ctx, f, t, f->start[t], f->start[t + 1] - f->start[t]));

@@ -192,20 +192,28 @@ UNIT_TEST(codec_float_and_real_arrays)
 				rback[3];
 	float		bad[2] = {1, NAN};
 	double		rbad[2] = {1, INFINITY};
+	int32_t		ints[N],
+				iback[N];
 	const AnObject *w;
 	const unsigned char *p;
 
 	unit_context_counting(&ctx, &counter);
 	for (int i = 0; i < N; i++)
+	{
 		v[i] = (float) i * 0.37f - 20.0f;
+		ints[i] = (i % 2 ? -1 : 1) * i * 7919;
+	}
+	ints[1] = INT32_MIN;
+	ints[2] = INT32_MAX;
 	an_buffer_init(&doc.buf, &ctx);
 	an_packer_init(&pk, &doc.buf);
-	msgpack_pack_map(&pk, 5);
+	msgpack_pack_map(&pk, 6);
 	an_pack_key_floats(&pk, "w", v, N);
 	an_pack_key_floats(&pk, "nan", bad, 2);
 	an_pack_key_reals(&pk, "r", reals, 3);
 	an_pack_key_reals(&pk, "rinf", rbad, 2);
 	an_pack_key_floats(&pk, "empty", v, 0);
+	an_pack_key_int32s(&pk, "i", ints, N);
 	doc_unpack(&doc);
 	REQUIRE(doc.ok);
 	root = &doc.msg.data;
@@ -231,6 +239,17 @@ UNIT_TEST(codec_float_and_real_arrays)
 	CHECK_STATUS(an_get_reals(&ctx, root, "r", rback, 2), AN_ERR_CORRUPT);
 	CHECK_STATUS(an_get_reals(&ctx, root, "rinf", rback, 2), AN_ERR_CORRUPT);
 	CHECK_STATUS(an_get_reals(&ctx, root, "w", rback, 3), AN_ERR_CORRUPT);
+
+	/* int32 little-endian in a bin field, the same layout: ints[3] = -23757 = 0xffffa333 */
+	w = an_map_get(root, "i");
+	REQUIRE(w && w->type == MSGPACK_OBJECT_BIN && w->via.bin.size == 4 * N);
+	p = (const unsigned char *) w->via.bin.ptr;
+	CHECK(p[12] == 0x33 && p[13] == 0xa3 && p[14] == 0xff && p[15] == 0xff);
+	CHECK_STATUS(an_get_int32s(&ctx, root, "i", iback, N), AN_OK);
+	CHECK(memcmp(iback, ints, sizeof(ints)) == 0);
+	CHECK_STATUS(an_get_int32s(&ctx, root, "i", iback, N - 1), AN_ERR_CORRUPT);
+	CHECK_CONTAINS(ctx.errmsg, "int32");
+	CHECK_STATUS(an_get_int32s(&ctx, root, "r", iback, 3), AN_ERR_CORRUPT);
 
 	doc_free(&ctx, &doc);
 	CHECK_NO_LEAKS(&counter);

@@ -81,20 +81,6 @@ gaussian_rows(uint64_t seed, size_t n)
 	return x;
 }
 
-static void
-pack_int32s(AnPacker *pk, const char *key, const int32_t *v, size_t n)
-{
-	an_pack_str(pk, key);
-	msgpack_pack_bin(pk, n * 4);
-	for (size_t i = 0; i < n; i++)
-	{
-		uint32_t	u = (uint32_t) v[i];
-		unsigned char b[4] = {u & 0xff, (u >> 8) & 0xff, (u >> 16) & 0xff, u >> 24};
-
-		msgpack_pack_bin_body(pk, b, 4);
-	}
-}
-
 /* a forest document: trees given by their node counts and flat arrays */
 typedef struct HandForest
 {
@@ -131,10 +117,10 @@ decode_hand(AnContext *ctx, const HandForest *h, int dim, void **state)
 	an_pack_key_int(&pk, "n_trees", h->n_trees);
 	an_pack_key_int(&pk, "sample_size", h->sample_size);
 	an_pack_key_int(&pk, "max_depth", 3);
-	pack_int32s(&pk, "nodes", h->nodes, h->n_trees);
-	pack_int32s(&pk, "feature", h->feature, h->total);
+	an_pack_key_int32s(&pk, "nodes", h->nodes, h->n_trees);
+	an_pack_key_int32s(&pk, "feature", h->feature, h->total);
 	an_pack_key_floats(&pk, "threshold", h->threshold, h->total);
-	pack_int32s(&pk, "child_or_size", h->child_or_size, h->total);
+	an_pack_key_int32s(&pk, "child_or_size", h->child_or_size, h->total);
 	return fixture_decode_packed(ctx, iforest(), &buf, dim, state);
 }
 
