@@ -104,6 +104,34 @@ dense_forward_row(const AnDense *layer, const float *x, float *y)
 	}
 }
 
+/*
+ * Below this many rows the forward pass stays sgemm's: the transpose of W
+ * that smallgemm.c needs costs more than it saves, and a model's scoring
+ * in blocks of AN_DECODE_BATCH rows (the threshold's, model.c, and a
+ * decoded model's) keeps the bits it had.
+ */
+#define DENSE_SMALL_MIN_ROWS 64
+
+/*
+ * y = x W^T + b through smallgemm.c, which wants B = W^T (in x out): the
+ * transpose is in * out floats, against n * in * out multiply-adds.
+ */
+static bool
+dense_forward_small(const AnDense *layer, const float *x, int n, float *y)
+{
+	float		wt[AN_SMALL_GEMM_MAX_B];
+	int			in = layer->in;
+	int			out = layer->out;
+
+	if (n < DENSE_SMALL_MIN_ROWS || (int64_t) in * out > AN_SMALL_GEMM_MAX_B ||
+		!an_small_sgemm_available())
+		return false;
+	for (int o = 0; o < out; o++)
+		for (int i = 0; i < in; i++)
+			wt[(size_t) i * out + o] = layer->w[(size_t) o * in + i];
+	return an_small_sgemm(n, out, in, x, in, 1, wt, out, layer->b, y, out);
+}
+
 void
 an_dense_forward(const AnDense *layer, const float *x, int n, float *y)
 {
@@ -114,6 +142,8 @@ an_dense_forward(const AnDense *layer, const float *x, int n, float *y)
 		dense_forward_row(layer, x, y);
 		return;
 	}
+	if (dense_forward_small(layer, x, n, y))
+		return;
 
 	if (layer->b)
 	{
@@ -160,11 +190,12 @@ an_dense_backward(AnDense *layer, const float *x, int n, const float *dy, float 
 	int			in = layer->in;
 	int			out = layer->out;
 
-	/* gw = dy^T x (out x in) */
-	an_sgemm(true, false, out, in, n, 1.0f, dy, out, x, in, 0.0f, layer->gw, in);
+	/* gw = dy^T x (out x in): gw[o, i] = sum over rows r of dy[r, o] x[r, i] */
+	if (!an_small_sgemm(out, in, n, dy, 1, out, x, in, NULL, layer->gw, in))
+		an_sgemm(true, false, out, in, n, 1.0f, dy, out, x, in, 0.0f, layer->gw, in);
 	if (layer->gb)
 		an_dense_bias_gradient(layer, n, dy);
 	/* dx = dy W (n x in) */
-	if (dx)
+	if (dx && !an_small_sgemm(n, in, out, dy, out, 1, layer->w, in, NULL, dx, in))
 		an_sgemm(false, false, n, in, out, 1.0f, dy, out, layer->w, in, 0.0f, dx, in);
 }
