@@ -54,12 +54,21 @@ an_adam_create(AnContext *ctx, AnAdam *adam, const AnParamList *params,
  * with AVX-512 (which implies FMA) every product and sum is rounded on its
  * own as in the scalar expression: the same bits as the generic version.
  */
-__attribute__((target("avx512f"), optimize("fp-contract=off")))
+#ifdef __clang__
+#define ADAM_NO_CONTRACT		/* a pragma in the body does it */
+#else
+#define ADAM_NO_CONTRACT , optimize("fp-contract=off")
+#endif
+
+__attribute__((target("avx512f") ADAM_NO_CONTRACT))
 static void
 adam_update_avx512(float *restrict value, const float *restrict grad, float *restrict m,
 				   float *restrict v, size_t n, float b1, float b2, float omb1, float omb2,
 				   float wd, float step, float rbc2, float eps)
 {
+#ifdef __clang__
+#pragma clang fp contract(off)
+#endif
 	size_t		i = 0;
 
 	for (; i + AN_LANES <= n; i += AN_LANES)
