@@ -73,5 +73,6 @@ extern bool an_small_sgemm(int P, int N, int K, const float *a, size_t as, size_
 						   float *c, size_t ldc);
 extern bool an_small_sgemm_available(void);
 extern void an_small_sgemm_enable(bool enable);	/* process-wide; default on */
+extern bool an_cpu_avx512(void);
 
 #endif							/* ANOMALY_BLAS_H */

@@ -18,6 +18,7 @@
 #include <immintrin.h>
 #endif
 
+#include "anomaly/blas.h"
 #include "anomaly/nn.h"
 #include "anomaly/simd.h"
 
@@ -144,29 +145,11 @@ adam_update(float *restrict value, const float *restrict grad, float *restrict m
 	}
 }
 
-typedef void (*AdamUpdateFn) (float *restrict value, const float *restrict grad,
-							  float *restrict m, float *restrict v, size_t n, float b1,
-							  float b2, float omb1, float omb2, float wd, float step,
-							  float rbc2, float eps);
-
-/* the widest version the processor (and its operating system) runs */
-static AdamUpdateFn
-adam_impl(void)
-{
-	static AdamUpdateFn impl = NULL;
-
-	if (!impl)
-	{
-		impl = adam_update;
-#ifdef __x86_64__
-		__builtin_cpu_init();
-		if (__builtin_cpu_supports("avx512f"))
-			impl = adam_update_avx512;
-#endif
-	}
-	return impl;
-}
-
+/*
+ * The update picks its version by a branch, not through a function
+ * pointer: LLVM 14's ThinLTO link of PGXS's bitcode (for JIT) crashes on a
+ * module that takes the address of a target_clones function.
+ */
 void
 an_adam_step(AnAdam *adam)
 {
@@ -192,8 +175,14 @@ an_adam_step(AnAdam *adam)
 	{
 		AnParam    *param = &adam->params.items[p];
 
-		adam_impl()(param->value, param->grad, adam->m + k, adam->v + k, param->size,
-					b1, b2, omb1, omb2, wd, step, rbc2, eps);
+#ifdef __x86_64__
+		if (an_cpu_avx512())
+			adam_update_avx512(param->value, param->grad, adam->m + k, adam->v + k,
+							   param->size, b1, b2, omb1, omb2, wd, step, rbc2, eps);
+		else
+#endif
+			adam_update(param->value, param->grad, adam->m + k, adam->v + k, param->size,
+						b1, b2, omb1, omb2, wd, step, rbc2, eps);
 		k += param->size;
 	}
 }

@@ -139,6 +139,15 @@ sg_avx512(int P, int N, int K, const float *a, size_t as, size_t ak,
 static int
 sg_available(void)
 {
+	return sg_enabled && an_cpu_avx512();
+}
+#endif							/* __x86_64__ */
+
+/* whether the processor and its operating system run AVX-512F */
+bool
+an_cpu_avx512(void)
+{
+#ifdef __x86_64__
 	static int	available = -1;
 
 	if (available < 0)
@@ -146,9 +155,11 @@ sg_available(void)
 		__builtin_cpu_init();
 		available = __builtin_cpu_supports("avx512f") ? 1 : 0;
 	}
-	return available && sg_enabled;
+	return available == 1;
+#else
+	return false;
+#endif
 }
-#endif							/* __x86_64__ */
 
 void
 an_small_sgemm_enable(bool enable)
