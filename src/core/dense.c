@@ -105,16 +105,8 @@ dense_forward_row(const AnDense *layer, const float *x, float *y)
 }
 
 /*
- * Below this many rows the forward pass stays sgemm's: the transpose of W
- * that smallgemm.c needs costs more than it saves, and a model's scoring
- * in blocks of AN_DECODE_BATCH rows (the threshold's, model.c, and a
- * decoded model's) keeps the bits it had.
- */
-#define DENSE_SMALL_MIN_ROWS 64
-
-/*
  * y = x W^T + b through smallgemm.c, which wants B = W^T (in x out): the
- * transpose is in * out floats, against n * in * out multiply-adds.
+ * transpose is in * out floats, which sgemm's packing of W costs too.
  */
 static bool
 dense_forward_small(const AnDense *layer, const float *x, int n, float *y)
@@ -123,8 +115,7 @@ dense_forward_small(const AnDense *layer, const float *x, int n, float *y)
 	int			in = layer->in;
 	int			out = layer->out;
 
-	if (n < DENSE_SMALL_MIN_ROWS || (int64_t) in * out > AN_SMALL_GEMM_MAX_B ||
-		!an_small_sgemm_available())
+	if (!an_dense_small(layer))
 		return false;
 	for (int o = 0; o < out; o++)
 		for (int i = 0; i < in; i++)
@@ -132,11 +123,24 @@ dense_forward_small(const AnDense *layer, const float *x, int n, float *y)
 	return an_small_sgemm(n, out, in, x, in, 1, wt, out, layer->b, y, out);
 }
 
+bool
+an_dense_small(const AnDense *layer)
+{
+	return (int64_t) layer->in * layer->out <= AN_SMALL_GEMM_MAX_B &&
+		an_small_sgemm_available();
+}
+
 void
 an_dense_forward(const AnDense *layer, const float *x, int n, float *y)
 {
 	int			out = layer->out;
 
+	/*
+	 * One row goes through the per-output kernel (rowkernel.c's, through
+	 * an_mlp_forward, when the network has one); two or more of a small
+	 * layer through smallgemm.c, so that a row's output does not depend on
+	 * the rows passed with it.
+	 */
 	if (n == 1)
 	{
 		dense_forward_row(layer, x, y);
