@@ -94,16 +94,27 @@ sg_block(const int R, const int V, int K, const float *a, size_t as, size_t ak,
 								  v == V - 1 ? tail : (__mmask16) 0xFFFF, acc[r][v]);
 }
 
-/* rows p0 .. P-1 of one column panel of V vectors, R at a time, then one at a time */
+/*
+ * One column panel of V vectors: rows in blocks of SG_ROWS(V), then what
+ * is left in blocks of 8, 4, 2 and 1 (a block of one row loads B for two
+ * multiply-adds per vector, a sixth of a full block's rate).
+ */
+#define SG_CALL(R, V) \
+	sg_block(R, V, K, a + (size_t) p * as, as, ak, b + j, ldb, \
+			 init ? init + j : NULL, tail, c + (size_t) p * ldc + j, ldc)
 #define SG_PANEL(V) \
 	do { \
 		int			p = 0; \
 		for (; p + SG_ROWS(V) <= P; p += SG_ROWS(V)) \
-			sg_block(SG_ROWS(V), V, K, a + (size_t) p * as, as, ak, b + j, ldb, \
-					 init ? init + j : NULL, tail, c + (size_t) p * ldc + j, ldc); \
+			SG_CALL(SG_ROWS(V), V); \
+		for (; SG_ROWS(V) > 8 && p + 8 <= P; p += 8) \
+			SG_CALL(8, V); \
+		for (; p + 4 <= P; p += 4) \
+			SG_CALL(4, V); \
+		for (; p + 2 <= P; p += 2) \
+			SG_CALL(2, V); \
 		for (; p < P; p++) \
-			sg_block(1, V, K, a + (size_t) p * as, as, ak, b + j, ldb, \
-					 init ? init + j : NULL, tail, c + (size_t) p * ldc + j, ldc); \
+			SG_CALL(1, V); \
 	} while (0)
 
 __attribute__((target("avx512f")))
