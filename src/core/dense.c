@@ -178,6 +178,22 @@ an_dense_bias_gradient(AnDense *layer, int n, const float *dy)
 			sum += an_v16_load(dy + (size_t) i * out + j);
 		an_v16_store(layer->gb + j, sum);
 	}
+	if (j < out && out >= AN_LANES)
+	{
+		/*
+		 * The last columns as the last vector of the row, whose first lanes
+		 * (columns already summed) are summed again, in the same order, and
+		 * not stored: a strided scalar sum per column cost as much as all
+		 * the vectors before it (30 outputs: 16 in a vector, 14 alone).
+		 */
+		int			start = out - AN_LANES;
+		an_v16		sum = {0};
+
+		for (int i = 0; i < n; i++)
+			sum += an_v16_load(dy + (size_t) i * out + start);
+		for (; j < out; j++)
+			layer->gb[j] = sum[j - start];
+	}
 	for (; j < out; j++)
 	{
 		float		sum = 0.0f;

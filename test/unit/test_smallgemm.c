@@ -3,7 +3,8 @@
  * test_smallgemm.c
  *	  The AVX-512 products of small layers (smallgemm.c): every element is
  *	  its initial value then one fused multiply-add per k, k ascending, and
- *	  the dense layer's passes through them agree with sgemm's.
+ *	  the dense layer's passes through them agree with sgemm's; and the
+ *	  layer's bias gradient, vectorized to the last column, keeps its bits.
  *
  * On a processor without AVX-512 the products decline (an_small_sgemm
  * returns false and touches nothing), which is checked instead.
@@ -205,5 +206,44 @@ UNIT_TEST(small_sgemm_dense_layer_matches_sgemm)
 	free(x);
 	free(dy);
 	an_dense_free(&ctx, &layer);
+	CHECK_NO_LEAKS(&counter);
+}
+
+/*
+ * The bias gradient (dense.c) of widths below, at and past a vector of 16
+ * (its last columns summed as the row's last vector): each column's sum of
+ * the rows in order, bit for bit.
+ */
+UNIT_TEST(dense_bias_gradient_sums_rows_in_order)
+{
+	static const int widths[] = {1, 5, 16, 17, 30, 33, 64};
+	AnContext	ctx;
+	UnitAlloc	counter = {0};
+	bool		exact = true;
+
+	unit_context_counting(&ctx, &counter);
+	for (size_t w = 0; w < sizeof(widths) / sizeof(widths[0]); w++)
+	{
+		int			out = widths[w],
+					n = 37;
+		AnDense		layer;
+		float	   *dy = malloc(sizeof(float) * n * out);
+
+		REQUIRE(dy);
+		REQUIRE(an_dense_create(&ctx, &layer, 3, out, true, true) == AN_OK);
+		fill(dy, (size_t) n * out, 9 + w);
+		an_dense_bias_gradient(&layer, n, dy);
+		for (int j = 0; j < out; j++)
+		{
+			float		sum = 0.0f;
+
+			for (int i = 0; i < n; i++)
+				sum += dy[(size_t) i * out + j];
+			exact &= memcmp(&sum, &layer.gb[j], sizeof(float)) == 0;
+		}
+		an_dense_free(&ctx, &layer);
+		free(dy);
+	}
+	CHECK(exact);
 	CHECK_NO_LEAKS(&counter);
 }
