@@ -47,8 +47,9 @@ an_adam_create(AnContext *ctx, AnAdam *adam, const AnParamList *params,
 
 #ifdef __x86_64__
 /*
- * The same update for processors with AVX-512: one register per 16 lanes
- * and vsqrtps on the whole vector.  The generic version below takes the
+ * The same update for processors with AVX-512, of the whole vectors of 16
+ * elements (n a multiple of 16; adam_update does the rest): one register
+ * per vector and vsqrtps on all of it.  The generic version below takes the
  * square root 4 lanes at a time through memory, and spends most of its
  * time moving vectors to the stack and back (perf: 6x this one's time on
  * the autoencoder's 6,062 parameters).  Contraction is turned off, so that
@@ -70,9 +71,7 @@ adam_update_avx512(float *restrict value, const float *restrict grad, float *res
 #ifdef __clang__
 #pragma clang fp contract(off)
 #endif
-	size_t		i = 0;
-
-	for (; i + AN_LANES <= n; i += AN_LANES)
+	for (size_t i = 0; i + AN_LANES <= n; i += AN_LANES)
 	{
 		an_v16		g = an_v16_load(grad + i) + wd * an_v16_load(value + i);
 		an_v16		mi = b1 * an_v16_load(m + i) + omb1 * g;
@@ -82,14 +81,6 @@ adam_update_avx512(float *restrict value, const float *restrict grad, float *res
 		an_v16_store(m + i, mi);
 		an_v16_store(v + i, vi);
 		an_v16_store(value + i, an_v16_load(value + i) - step * mi / (root * rbc2 + eps));
-	}
-	for (; i < n; i++)
-	{
-		float		g = grad[i] + wd * value[i];
-
-		m[i] = b1 * m[i] + omb1 * g;
-		v[i] = b2 * v[i] + omb2 * g * g;
-		value[i] -= step * m[i] / (sqrtf(v[i]) * rbc2 + eps);
 	}
 }
 #endif
@@ -174,14 +165,19 @@ an_adam_step(AnAdam *adam)
 	for (int p = 0; p < adam->params.n; p++)
 	{
 		AnParam    *param = &adam->params.items[p];
+		size_t		done = 0;	/* elements updated by the AVX-512 version */
 
 #ifdef __x86_64__
 		if (an_cpu_avx512())
+		{
+			done = param->size / AN_LANES * AN_LANES;
 			adam_update_avx512(param->value, param->grad, adam->m + k, adam->v + k,
-							   param->size, b1, b2, omb1, omb2, wd, step, rbc2, eps);
-		else
+							   done, b1, b2, omb1, omb2, wd, step, rbc2, eps);
+		}
 #endif
-			adam_update(param->value, param->grad, adam->m + k, adam->v + k, param->size,
+		if (done < param->size)
+			adam_update(param->value + done, param->grad + done, adam->m + k + done,
+						adam->v + k + done, param->size - done,
 						b1, b2, omb1, omb2, wd, step, rbc2, eps);
 		k += param->size;
 	}
