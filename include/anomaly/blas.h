@@ -58,4 +58,21 @@ an_sgemm(bool transa, bool transb, int m, int n, int k, float alpha,
 				   m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
+/*
+ * C (P x N, row stride ldc) = init + A B without BLAS (smallgemm.c):
+ * A[p, k] is a[p * as + k * ak], B is K x N with row stride ldb, init is
+ * a row of N initial values (a bias) or NULL for zeros.  Each element is
+ * its initial value then one fused multiply-add per k in ascending order.
+ * Returns false, touching nothing, where it does not apply (no AVX-512, or
+ * B larger than AN_SMALL_GEMM_MAX_B floats): the caller calls sgemm.
+ */
+#define AN_SMALL_GEMM_MAX_B 16384
+
+extern bool an_small_sgemm(int P, int N, int K, const float *a, size_t as, size_t ak,
+						   const float *b, size_t ldb, const float *init,
+						   float *c, size_t ldc);
+extern bool an_small_sgemm_available(void);
+extern void an_small_sgemm_enable(bool enable);	/* process-wide; default on */
+extern bool an_cpu_avx512(void);
+
 #endif							/* ANOMALY_BLAS_H */

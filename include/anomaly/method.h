@@ -120,6 +120,14 @@ typedef struct AnMethod
 	void		(*score) (void *state, const float *x, int n, double *out);
 
 	/*
+	 * Optional: true when a row's score does not depend on the rows scored
+	 * with it (blocks of two rows or more), so that the training rows'
+	 * scores for the threshold may be taken in blocks of AN_SCORE_BATCH
+	 * rather than in the decoded model's AN_DECODE_BATCH: the same bits.
+	 */
+	bool		(*rows_independent) (void *state);
+
+	/*
 	 * Optional: explain the score of one scaled row x of width dim.
 	 * contrib[j] receives encoded dimension j's part of the score and *rest
 	 * the part no dimension carries, so that the contributions plus rest

@@ -86,6 +86,14 @@ extern void an_dense_free(AnContext *ctx, AnDense *layer);
 extern void an_dense_init(AnDense *layer, AnRng *rng);
 extern void an_dense_forward(const AnDense *layer, const float *x, int n, float *y);
 
+/*
+ * Whether the layer's products go through smallgemm.c: then the forward
+ * pass of a row gives the same bits whatever the rows passed with it, in
+ * a block of two rows or more (one row alone goes through the per-output
+ * kernels of dense.c or rowkernel.c).
+ */
+extern bool an_dense_small(const AnDense *layer);
+
 /* gb = the column sums of dy (n x out); the layer must have a bias */
 extern void an_dense_bias_gradient(AnDense *layer, int n, const float *dy);
 
@@ -151,6 +159,9 @@ extern AnStatus an_mlp_pack_rows(AnContext *ctx, AnMlp *mlp);
 
 /* forward n <= max_batch rows; returns the output (owned by the MLP) */
 extern const float *an_mlp_forward(AnMlp *mlp, const float *x, int n);
+
+/* an_dense_small of every layer: a row's output does not depend on its block */
+extern bool an_mlp_rows_independent(const AnMlp *mlp);
 
 /*
  * Back-propagate dout (n x out, gradient of the loss with respect to the

@@ -104,16 +104,50 @@ dense_forward_row(const AnDense *layer, const float *x, float *y)
 	}
 }
 
+/*
+ * y = x W^T + b through smallgemm.c, which wants B = W^T (in x out): the
+ * transpose is in * out floats, which sgemm's packing of W costs too.
+ */
+static bool
+dense_forward_small(const AnDense *layer, const float *x, int n, float *y)
+{
+	float		wt[AN_SMALL_GEMM_MAX_B];
+	int			in = layer->in;
+	int			out = layer->out;
+
+	if (!an_dense_small(layer))
+		return false;
+	for (int o = 0; o < out; o++)
+		for (int i = 0; i < in; i++)
+			wt[(size_t) i * out + o] = layer->w[(size_t) o * in + i];
+	return an_small_sgemm(n, out, in, x, in, 1, wt, out, layer->b, y, out);
+}
+
+bool
+an_dense_small(const AnDense *layer)
+{
+	return (int64_t) layer->in * layer->out <= AN_SMALL_GEMM_MAX_B &&
+		an_small_sgemm_available();
+}
+
 void
 an_dense_forward(const AnDense *layer, const float *x, int n, float *y)
 {
 	int			out = layer->out;
 
+	/*
+	 * One row goes through the per-output kernel (rowkernel.c's, through
+	 * an_mlp_forward, when the network has one); two or more of a small
+	 * layer through smallgemm.c, so that a row's output does not depend on
+	 * the rows passed with it.
+	 */
 	if (n == 1)
 	{
 		dense_forward_row(layer, x, y);
 		return;
 	}
+	if (dense_forward_small(layer, x, n, y))
+		return;
 
 	if (layer->b)
 	{
@@ -144,6 +178,22 @@ an_dense_bias_gradient(AnDense *layer, int n, const float *dy)
 			sum += an_v16_load(dy + (size_t) i * out + j);
 		an_v16_store(layer->gb + j, sum);
 	}
+	if (j < out && out >= AN_LANES)
+	{
+		/*
+		 * The last columns as the last vector of the row, whose first lanes
+		 * (columns already summed) are summed again, in the same order, and
+		 * not stored: a strided scalar sum per column cost as much as all
+		 * the vectors before it (30 outputs: 16 in a vector, 14 alone).
+		 */
+		int			start = out - AN_LANES;
+		an_v16		sum = {0};
+
+		for (int i = 0; i < n; i++)
+			sum += an_v16_load(dy + (size_t) i * out + start);
+		for (; j < out; j++)
+			layer->gb[j] = sum[j - start];
+	}
 	for (; j < out; j++)
 	{
 		float		sum = 0.0f;
@@ -160,11 +210,12 @@ an_dense_backward(AnDense *layer, const float *x, int n, const float *dy, float 
 	int			in = layer->in;
 	int			out = layer->out;
 
-	/* gw = dy^T x (out x in) */
-	an_sgemm(true, false, out, in, n, 1.0f, dy, out, x, in, 0.0f, layer->gw, in);
+	/* gw = dy^T x (out x in): gw[o, i] = sum over rows r of dy[r, o] x[r, i] */
+	if (!an_small_sgemm(out, in, n, dy, 1, out, x, in, NULL, layer->gw, in))
+		an_sgemm(true, false, out, in, n, 1.0f, dy, out, x, in, 0.0f, layer->gw, in);
 	if (layer->gb)
 		an_dense_bias_gradient(layer, n, dy);
 	/* dx = dy W (n x in) */
-	if (dx)
+	if (dx && !an_small_sgemm(n, in, out, dy, out, 1, layer->w, in, NULL, dx, in))
 		an_sgemm(false, false, n, in, out, 1.0f, dy, out, layer->w, in, 0.0f, dx, in);
 }

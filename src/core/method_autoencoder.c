@@ -301,6 +301,17 @@ ae_score(void *state, const float *x, int n, double *out)
 		out[i] /= ae->n_nets;
 }
 
+static bool
+ae_rows_independent(void *state)
+{
+	Autoencoder *ae = state;
+
+	for (int k = 0; k < ae->n_nets; k++)
+		if (!an_mlp_rows_independent(ae_net(ae, k)))
+			return false;
+	return true;
+}
+
 /*
  * The validation loss of network 0 alone, the mean of its scores as the
  * epoch loop's default computes it: the other networks, trained before it,
@@ -486,6 +497,7 @@ const AnMethod an_method_autoencoder = {
 	.train_summary = ae_train_summary,
 	.params = ae_params,
 	.score = ae_score,
+	.rows_independent = ae_rows_independent,
 	.explain = ae_explain,
 	.encode = ae_encode,
 	.decode = ae_decode,

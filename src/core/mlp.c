@@ -266,6 +266,15 @@ an_mlp_forward(AnMlp *mlp, const float *x, int n)
 	return in;
 }
 
+bool
+an_mlp_rows_independent(const AnMlp *mlp)
+{
+	for (int l = 0; l < mlp->n_layers; l++)
+		if (!an_dense_small(&mlp->layers[l]))
+			return false;
+	return true;
+}
+
 /*
  * an_dense_backward of a large layer in blocks with interrupt checks
  * between them: the weight gradient gw = dy^T x by blocks of its rows

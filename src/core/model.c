@@ -52,11 +52,15 @@ score_scaled_as_is(AnModel *model, const float *x, size_t n, double *out)
 	int			dim = model->spec.dim;
 	int			rows = score_rows(model);
 
-	for (size_t i = 0; i < n; i += rows)
+	for (size_t i = 0; i < n;)
 	{
 		int			m = (int) (n - i < (size_t) rows ? n - i : (size_t) rows);
 
+		/* no row alone in the last block: one row takes another kernel */
+		if (m > 2 && n - i - m == 1)
+			m--;
 		model->method->score(model->state, x + i * dim, m, out + i);
+		i += m;
 	}
 }
 
@@ -87,22 +91,36 @@ an_model_score_raw(AnModel *model, const double *raw, size_t n, double *out)
 
 /*
  * The scores of every training row, in blocks, with an interrupt check
- * between blocks: on a large table this is seconds of work.
+ * between blocks: on a large table this is seconds of work.  In the
+ * decoded model's blocks (model->score_rows), whose bits the model's
+ * scores have from now on, unless the method's scores do not depend on
+ * the block: then in blocks of AN_SCORE_BATCH, which the trained state
+ * takes (a block of 16 rows costs a transpose of every layer).
  */
 static AnStatus
 score_scaled_checked(AnContext *ctx, AnModel *model, const float *x, size_t n,
 					 double *out)
 {
 	int			dim = model->spec.dim;
-	size_t		block = (size_t) score_rows(model) * 64;
+	int			saved = model->score_rows;
+	size_t		block;
+	AnStatus	st = AN_OK;
 
+	if (model->method->rows_independent &&
+		model->method->rows_independent(model->state))
+		model->score_rows = AN_SCORE_BATCH;
+	block = (size_t) score_rows(model) * 64;
 	for (size_t i = 0; i < n; i += block)
 	{
 		if (an_check_interrupts(ctx))
-			return an_error(ctx, AN_ERR_INTERRUPTED, "training was interrupted");
+		{
+			st = an_error(ctx, AN_ERR_INTERRUPTED, "training was interrupted");
+			break;
+		}
 		score_scaled_as_is(model, x + i * dim, n - i < block ? n - i : block, out + i);
 	}
-	return AN_OK;
+	model->score_rows = saved;
+	return st;
 }
 
 /*

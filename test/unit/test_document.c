@@ -146,6 +146,24 @@ UNIT_TEST(document_round_trip)
 	an_model_score_raw(&back, outliers, 40, o2);
 	CHECK(memcmp(o1, o2, sizeof(o1)) == 0);
 
+	/*
+	 * The stored quantiles are those of the decoded model's scores of the
+	 * training rows, bit for bit, whatever blocks training scored them in
+	 * (model.c takes larger ones when the method's scores allow it).
+	 */
+	{
+		bool		same = true;
+
+		an_sort_doubles(s2, fm->n);
+		for (int q = 0; q < AN_N_QUANTILES; q++)
+		{
+			double		v = an_quantile_sorted(s2, fm->n, (double) q / (AN_N_QUANTILES - 1));
+
+			same &= memcmp(&v, &m->quantiles[q], sizeof(double)) == 0;
+		}
+		CHECK(same);
+	}
+
 	/* and the same document again */
 	REQUIRE(an_model_encode(&ctx, &back, &again, &again_len) == AN_OK);
 	CHECK(again_len == len && memcmp(again, data, len) == 0);

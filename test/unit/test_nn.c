@@ -536,6 +536,73 @@ UNIT_TEST(adam_matches_torch)
 	adam_case(0.0, step1, step2);
 }
 
+/*
+ * Parameters long enough for the vector loops (16 lanes, and the AVX-512
+ * version on a processor that has it) and their scalar tail: every step
+ * must give the bits of the scalar expression, each product and sum
+ * rounded on its own (a fused multiply-add would change them).
+ */
+UNIT_TEST(adam_vector_paths_match_scalar)
+{
+	enum
+	{
+		NA = 37, NB = 16, STEPS = 5
+	};
+	AnContext	ctx;
+	UnitAlloc	counter = {0};
+	AnParamList list;
+	AnAdam		adam;
+	float		val[NA + NB],
+				grad[NA + NB],
+				ref[NA + NB],
+				m[NA + NB] = {0},
+				v[NA + NB] = {0};
+	const double wd = 0.01;
+
+	unit_context_counting(&ctx, &counter);
+	for (int i = 0; i < NA + NB; i++)
+		val[i] = ref[i] = (float) sin(1.0 + i) * 0.7f;
+	memset(&list, 0, sizeof(list));
+	an_params_add(&list, val, grad, NA);
+	an_params_add(&list, val + NA, grad + NA, NB);
+	REQUIRE(an_adam_create(&ctx, &adam, &list, 0.01, wd) == AN_OK);
+	for (int t = 1; t <= STEPS; t++)
+	{
+		float		b1 = 0.9f,
+					b2 = 0.999f,
+					omb1 = (float) (1.0 - 0.9),
+					omb2 = (float) (1.0 - 0.999),
+					fwd = (float) wd,
+					eps = 1e-8f,
+					step = (float) (0.01 / (1.0 - pow(0.9, t))),
+					rbc2 = (float) (1.0 / sqrt(1.0 - pow(0.999, t)));
+		bool		same = true;
+
+		for (int i = 0; i < NA + NB; i++)
+			grad[i] = (float) cos(0.3 * i * t) * (i % 3 ? 1.0f : 1e-3f);
+		an_adam_step(&adam);
+		for (int i = 0; i < NA + NB; i++)
+		{
+			volatile float g = grad[i] + fwd * ref[i];
+			volatile float p1 = b1 * m[i];
+			volatile float p2 = omb1 * g;
+			volatile float q1 = b2 * v[i];
+			volatile float q2 = omb2 * g;
+			volatile float q3 = q2 * g;
+			volatile float num = step * (m[i] = p1 + p2);
+			volatile float den = sqrtf(v[i] = q1 + q3) * rbc2;
+
+			ref[i] -= num / (den + eps);
+			same &= memcmp(&ref[i], &val[i], sizeof(float)) == 0 &&
+				memcmp(&m[i], &adam.m[i], sizeof(float)) == 0 &&
+				memcmp(&v[i], &adam.v[i], sizeof(float)) == 0;
+		}
+		CHECK(same);
+	}
+	an_adam_free(&ctx, &adam);
+	CHECK_NO_LEAKS(&counter);
+}
+
 UNIT_TEST(adam_matches_torch_weight_decay)
 {
 	static const double step1[4] = {0.9000000016666666, -1.9000000008333333,
