@@ -659,10 +659,8 @@ source_receive(TupleTableSlot *slot, DestReceiver *self)
 			x = NAN;
 			r->has_null = true;
 		}
-		else if (col->basetype == FLOAT8OID && isfinite(DatumGetFloat8(value)))
-			x = DatumGetFloat8(value);	/* the common case, without a call */
 		else
-			x = anomaly_checked_double(value, col->basetype, col->name);
+			x = anomaly_feature_double(value, col->basetype, col->name);
 		if (dst)
 			dst[i] = x;
 	}
