@@ -187,18 +187,23 @@ def ensemble_auroc(method, path, seed, members, d, n_train, cache, combine="mean
         opts = [o for part in config.split("+") for o in CONFIGS[part](d, n_train)]
         scores, labels, train = cached_scores(method, path, split, config, seed + 1000 * k, opts, cache)
         per_model.append(normalise(scores, train, combine))
-    return auroc(labels, [combine_row(sorted(row), combine) for row in zip(*per_model)])
+    return auroc(labels, [combine_row(row, combine) for row in zip(*per_model)])
 
 
 def combine_row(row, combine):
-    """One row's combined score from its K models' scores, sorted: their sum (the mean up
-    to a constant), their median, or their mean without the lowest and the highest."""
+    """One row's combined score from its K models' scores: their sum in model order (the
+    mean up to a constant), their median, or their mean without the lowest and the highest
+    (up to a constant)."""
     k = len(row)
     if combine == "median":
+        row = sorted(row)
         return row[k // 2] if k % 2 else (row[k // 2 - 1] + row[k // 2]) / 2
     if combine == "trimmed" and k >= 3:
-        return sum(row[1:-1])
-    return sum(row)
+        return sum(sorted(row)[1:-1])
+    total = 0.0
+    for x in row:
+        total += x
+    return total
 
 
 def run(method, path, seed, opts, networks=1, restarts_by_loss=False):
