@@ -2,7 +2,9 @@
 """Sweep of the neural defaults over every shared table (issue 13).
 
     test/bench/sweep.py [--method autoencoder] [--seeds 1 2 3] [--configs a,b,...] [--networks K]
-                        [--mix a,b,... [--mix ...]] [--combine mean|z|rank] [--cache DIR] [--jobs J] [--list]
+                        [--mix a,b,... [--mix ...]] [--combine mean|z|rank|median|trimmed]
+                        [--tables t1,t2,...] [--split-seed S] [--against FILE] [--cache DIR]
+                        [--jobs J] [--list]
 
 For every table of ../shared/data/tabular and every seed, runs build/core_quality on the
 PyOD protocol (split=0.6 split_seed=seed: train on a seeded 60% of the rows, labels unused,
@@ -18,6 +20,8 @@ configurations a and b (b's options come later and win over a's).
 --mix a,b,c (repeatable) adds a column for an ensemble of mixed configurations: one model per
 listed configuration, the k-th trained with seed s + 1000 k, scores combined per row.  --combine
 says how: "mean" averages the raw scores (reconstruction errors share the scaled space),
+"median" takes their median per row and "trimmed" their mean without the lowest and the
+highest (robust to one network that fits a row badly),
 "z" first standardises each model's scores by the mean and sd of its scores on its own training
 rows, "rank" replaces each score by the fraction of that model's training scores below it (both
 label-free, so a model could do the same).  With --cache DIR (default $ANOMALY_SWEEP_CACHE or
@@ -98,6 +102,15 @@ CONFIGS = {
     "tanh": lambda d, n: ["activation=tanh"],
     "patience_30": lambda d, n: ["early_stopping_patience=30"],
     "lr_2e-3": lambda d, n: ["learning_rate=0.002"],
+    # what PyTorch's d-64-16-64-d does differently, one thing at a time (mammography, issue 13)
+    "batch_256": lambda d, n: ["batch_size=256", f"epochs={rule_epochs(n, 4000, 256)}"],
+    "hidden_64": lambda d, n: ["hidden=[64]"],
+    "latent_16": lambda d, n: ["latent=16"],
+    "latent_d": lambda d, n: [f"latent={clamp(d, 2, 32)}"],
+    "torch_like": lambda d, n: ["hidden=[64]", "latent=16", "activation=relu", "batch_size=256",
+                                "validation_fraction=0", "early_stopping_patience=0",
+                                f"epochs={clamp(math.ceil(4000 / math.ceil(n / 256)), 5, 200)}"],
+    "patience_20": lambda d, n: ["early_stopping_patience=20"],
 }
 
 
@@ -155,7 +168,7 @@ def cached_scores(method, path, seed, config, train_seed, opts, cache):
 
 
 def normalise(scores, train, combine):
-    if combine == "mean":
+    if combine in ("mean", "median", "trimmed"):
         return scores
     if combine == "z":
         m = sum(train) / len(train)
@@ -168,14 +181,29 @@ def normalise(scores, train, combine):
 def ensemble_auroc(method, path, seed, members, d, n_train, cache, combine="mean", split_seed=None):
     """AUROC of the combined scores of one model per member configuration, the k-th
     trained with seed seed + 1000 k, on the split of split_seed (default: seed)."""
-    total, labels = None, None
+    per_model, labels = [], None
     split = seed if split_seed is None else split_seed
     for k, config in enumerate(members):
         opts = [o for part in config.split("+") for o in CONFIGS[part](d, n_train)]
         scores, labels, train = cached_scores(method, path, split, config, seed + 1000 * k, opts, cache)
-        scores = normalise(scores, train, combine)
-        total = scores if total is None else [a + b for a, b in zip(total, scores)]
-    return auroc(labels, total)
+        per_model.append(normalise(scores, train, combine))
+    return auroc(labels, [combine_row(row, combine) for row in zip(*per_model)])
+
+
+def combine_row(row, combine):
+    """One row's combined score from its K models' scores: their sum in model order (the
+    mean up to a constant), their median, or their mean without the lowest and the highest
+    (up to a constant)."""
+    k = len(row)
+    if combine == "median":
+        row = sorted(row)
+        return row[k // 2] if k % 2 else (row[k // 2 - 1] + row[k // 2]) / 2
+    if combine == "trimmed" and k >= 3:
+        return sum(sorted(row)[1:-1])
+    total = 0.0
+    for x in row:
+        total += x
+    return total
 
 
 def run(method, path, seed, opts, networks=1, restarts_by_loss=False):
@@ -205,7 +233,8 @@ def main():
                     help="with --networks K: keep the one of the K models with the lowest loss")
     ap.add_argument("--mix", action="append", default=[],
                     help="a column for the ensemble of one model per listed configuration")
-    ap.add_argument("--combine", choices=["mean", "z", "rank"], default="mean")
+    ap.add_argument("--combine", choices=["mean", "z", "rank", "median", "trimmed"], default="mean")
+    ap.add_argument("--tables", help="only these tables (comma-separated names)")
     ap.add_argument("--cache", default=os.environ.get(
         "ANOMALY_SWEEP_CACHE", os.path.join(tempfile.gettempdir(), f"anomaly-sweep-cache-{os.getuid()}")))
     ap.add_argument("--jobs", type=int, default=1)
@@ -226,6 +255,12 @@ def main():
         sys.exit(77)
     subprocess.run(["make", "-s", "-C", root, "build/core_quality"], check=True, stdout=subprocess.DEVNULL)
     ts = tables()
+    if a.tables:
+        wanted = a.tables.split(",")
+        missing = set(wanted) - {t[0] for t in ts}
+        if missing:
+            ap.error(f"--tables: no such table {', '.join(sorted(missing))}")
+        ts = [t for t in ts if t[0] in wanted]
     # columns: a configuration (one model, the mean of --networks models, or the lowest-loss
     # one of them), then each --mix ensemble
     columns = []
@@ -301,7 +336,7 @@ def main():
     print("| **mean** | | | " + " | ".join(f"**{mm(means[c]):.4f} ({mm(worsts[c]):.4f})**" for c, _ in columns) + " |")
     small = [i for i, t in enumerate(ts) if t[2] <= 16]
     wide = [i for i, t in enumerate(ts) if t[2] >= 100]
-    for label, idx in (("d <= 16", small), ("d >= 100", wide)):
+    for label, idx in (("d <= 16", small), ("d >= 100", wide)) if small and wide else ():
         print(f"| mean, {label} | | | " + " | ".join(
             f"{mm([means[c][i] for i in idx]):.4f} ({mm([worsts[c][i] for i in idx]):.4f})" for c, _ in columns) + " |")
     print("| mean gap mean - worst | | | " + " | ".join(
