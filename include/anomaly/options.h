@@ -49,6 +49,8 @@ typedef struct AnOptions
 {
 	int			n_hidden;		/* 0 = derive from the input width */
 	int			hidden[AN_MAX_HIDDEN];
+	int			wide_hidden_max;	/* 0, or the most units the derived width has for
+									 * 100 or more inputs (a method's default) */
 	int			latent;			/* 0 = derive */
 	AnActivation activation;
 	bool		activation_set; /* given by the caller, not a method's default */

@@ -318,7 +318,8 @@ clamp_int(int64_t x, int lo, int hi)
  * the fixed d-64-16-64-d of the reference loses 0.02 mean AUROC, mostly on
  * small d where a narrow network detects better; no width, latent, step
  * budget, batch, learning rate or weight decay tried beat it on both the
- * mean and the worst seed.
+ * mean and the worst seed.  A method may cap the width for 100 or more
+ * inputs (wide_hidden_max, set in its common_defaults: the autoencoder's).
  */
 void
 an_options_resolve(AnOptions *opts, int dim, size_t n_rows)
@@ -330,6 +331,9 @@ an_options_resolve(AnOptions *opts, int dim, size_t n_rows)
 	{
 		opts->n_hidden = 1;
 		opts->hidden[0] = clamp_int(pow2_ceil(2 * dim), 16, 256);
+		if (opts->wide_hidden_max > 0 && dim >= 100 &&
+			opts->hidden[0] > opts->wide_hidden_max)
+			opts->hidden[0] = opts->wide_hidden_max;
 	}
 	if (opts->latent == 0)
 		opts->latent = clamp_int(pow2_ceil(dim) / 2, 2, 32);

@@ -168,7 +168,7 @@ def cached_scores(method, path, seed, config, train_seed, opts, cache):
 
 
 def normalise(scores, train, combine):
-    if combine in ("mean", "median", "trimmed"):
+    if combine in ("mean", "median", "trimmed", "trim_low", "trim_high"):
         return scores
     if combine == "z":
         m = sum(train) / len(train)
@@ -200,6 +200,10 @@ def combine_row(row, combine):
         return row[k // 2] if k % 2 else (row[k // 2 - 1] + row[k // 2]) / 2
     if combine == "trimmed" and k >= 3:
         return sum(sorted(row)[1:-1])
+    if combine == "trim_low" and k >= 2:
+        return sum(sorted(row)[1:])
+    if combine == "trim_high" and k >= 2:
+        return sum(sorted(row)[:-1])
     total = 0.0
     for x in row:
         total += x
@@ -233,7 +237,7 @@ def main():
                     help="with --networks K: keep the one of the K models with the lowest loss")
     ap.add_argument("--mix", action="append", default=[],
                     help="a column for the ensemble of one model per listed configuration")
-    ap.add_argument("--combine", choices=["mean", "z", "rank", "median", "trimmed"], default="mean")
+    ap.add_argument("--combine", choices=["mean", "z", "rank", "median", "trimmed", "trim_low", "trim_high"], default="mean")
     ap.add_argument("--tables", help="only these tables (comma-separated names)")
     ap.add_argument("--cache", default=os.environ.get(
         "ANOMALY_SWEEP_CACHE", os.path.join(tempfile.gettempdir(), f"anomaly-sweep-cache-{os.getuid()}")))

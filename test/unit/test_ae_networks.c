@@ -205,6 +205,161 @@ UNIT_TEST(ae_networks_mean_of_separate_models)
 	free(probe);
 }
 
+/* the mean of v[0 .. n-1] without its lowest and highest, summed ascending */
+static double
+trimmed_mean_of_five(const double *v)
+{
+	double		s[5];
+	double		sum = 0.0;
+
+	memcpy(s, v, sizeof(s));
+	for (int i = 1; i < 5; i++)
+		for (int j = i; j > 0 && s[j - 1] > s[j]; j--)
+		{
+			double		t = s[j];
+
+			s[j] = s[j - 1];
+			s[j - 1] = t;
+		}
+	for (int i = 1; i < 4; i++)
+		sum += s[i];
+	return sum / 3;
+}
+
+/*
+ * Five networks score each row with the mean of the five one-network
+ * models' errors without that row's lowest and highest (the 20% trimmed
+ * mean), and explain a row with the mean of the explanations of the three
+ * networks its score keeps.
+ */
+UNIT_TEST(ae_networks_five_trim_each_row)
+{
+	AnContext	ctx;
+	UnitAlloc	counter = {0};
+	double	   *raw = fixture_rows(41, N_ROWS);
+	double	   *probe = fixture_outliers(42, 20);
+	AnModel		five,
+				one[5];
+	float	   *x = NULL;
+	double		s5[N_ROWS],
+				s1[5][N_ROWS],
+				p5[20],
+				p1[5][20];
+	int			differs = 0;
+
+	unit_context_counting(&ctx, &counter);
+	memset(&five, 0, sizeof(five));
+	REQUIRE(fit_networks(&ctx, &five, raw, 5, 9, &x) == AN_OK);
+	free(x);
+	for (int k = 0; k < 5; k++)
+	{
+		memset(&one[k], 0, sizeof(one[k]));
+		REQUIRE(fit_networks(&ctx, &one[k], raw, 1, 9 + 1000 * k, &x) == AN_OK);
+		free(x);
+		an_model_score_raw(&one[k], raw, N_ROWS, s1[k]);
+		an_model_score_raw(&one[k], probe, 20, p1[k]);
+	}
+	an_model_score_raw(&five, raw, N_ROWS, s5);
+	an_model_score_raw(&five, probe, 20, p5);
+	for (int i = 0; i < N_ROWS; i++)
+	{
+		double		v[5] = {s1[0][i], s1[1][i], s1[2][i], s1[3][i], s1[4][i]};
+		double		mean = (v[0] + v[1] + v[2] + v[3] + v[4]) / 5;
+
+		CHECK(s5[i] == trimmed_mean_of_five(v));
+		differs += fabs(s5[i] - mean) > 1e-6 * mean;
+	}
+	/* trimming is not the plain mean */
+	CHECK(differs > N_ROWS / 2);
+	for (int i = 0; i < 20; i++)
+	{
+		double		v[5] = {p1[0][i], p1[1][i], p1[2][i], p1[3][i], p1[4][i]};
+
+		CHECK(p5[i] == trimmed_mean_of_five(v));
+	}
+
+	/* explanations: the three kept networks', adding up to the score */
+	for (int r = 0; r < 3; r++)
+	{
+		int			nf = five.spec.n_features;
+		const double *row = probe + (size_t) r * FIX_DIM;
+		double		f5[16],
+					f1[5][16],
+					rest,
+					score,
+					total = 0;
+		int			lo = 0,
+					hi = 0;
+
+		REQUIRE(nf <= 16);
+		REQUIRE(an_model_explain(&ctx, &five, row, f5, &rest, &score) == AN_OK);
+		CHECK(fabs(score - p5[r]) <= 1e-6 * p5[r]);
+		for (int k = 0; k < 5; k++)
+		{
+			REQUIRE(an_model_explain(&ctx, &one[k], row, f1[k], &rest, &score) == AN_OK);
+			if (p1[k][r] < p1[lo][r])
+				lo = k;
+			if (p1[k][r] > p1[hi][r])
+				hi = k;
+		}
+		REQUIRE(lo != hi);
+		for (int f = 0; f < nf; f++)
+		{
+			double		mean = 0;
+
+			for (int k = 0; k < 5; k++)
+				if (k != lo && k != hi)
+					mean += f1[k][f] / 3;
+			CHECK(fabs(f5[f] - mean) <= 1e-9 * (fabs(mean) + 1e-12));
+			total += f5[f];
+		}
+		CHECK(fabs(total + rest - p5[r]) <= 1e-5 * p5[r]);
+	}
+
+	an_model_free(&ctx, &five);
+	for (int k = 0; k < 5; k++)
+		an_model_free(&ctx, &one[k]);
+	CHECK_NO_LEAKS(&counter);
+	free(raw);
+	free(probe);
+}
+
+/*
+ * The autoencoder's derived hidden width is at most 64 from 100 inputs on,
+ * 2d rounded up to a power of two below; other methods keep 2d up to 256.
+ */
+UNIT_TEST(ae_wide_input_width_capped)
+{
+	AnContext	ctx;
+	AnOptions	opts;
+	static const int dims[] = {30, 36, 64, 99, 100, 166, 274};
+	static const int want[] = {64, 128, 128, 256, 64, 64, 64};
+
+	unit_context_malloc(&ctx);
+	for (size_t i = 0; i < sizeof(dims) / sizeof(dims[0]); i++)
+	{
+		REQUIRE(an_options_init(&ctx, &opts, ae()) == AN_OK);
+		an_options_resolve(&opts, dims[i], 5000);
+		CHECK(opts.n_hidden == 1 && opts.hidden[0] == want[i]);
+		an_options_free(&ctx, &opts);
+
+		REQUIRE(an_options_init(&ctx, &opts, an_method_lookup("deep_svdd")) == AN_OK);
+		an_options_resolve(&opts, dims[i], 5000);
+		CHECK(opts.hidden[0] == (dims[i] >= 100 ? 256 : want[i]));
+		an_options_free(&ctx, &opts);
+	}
+	/* an explicit width is the caller's */
+	{
+		AnOptionValue v = unit_num(128);
+
+		REQUIRE(an_options_init(&ctx, &opts, ae()) == AN_OK);
+		REQUIRE(an_options_set(&ctx, &opts, "hidden", &v) == AN_OK);
+		an_options_resolve(&opts, 166, 5000);
+		CHECK(opts.hidden[0] == 128);
+		an_options_free(&ctx, &opts);
+	}
+}
+
 /* ---- hostile documents ---- */
 
 typedef enum NetsFault

@@ -262,7 +262,8 @@ UNIT_TEST(options_resolve_defaults)
 	CHECK(opts.epochs == 200);		/* 3 steps per epoch */
 	init_opts(&ctx, &opts);
 	an_options_resolve(&opts, 200, 1000000);
-	CHECK(opts.hidden[0] == 256 && opts.latent == 32);
+	/* the autoencoder caps the width at 64 from 100 inputs on (its own default) */
+	CHECK(opts.hidden[0] == 64 && opts.latent == 32);
 	CHECK(opts.batch_size == 256);
 	CHECK(opts.epochs == 5);
 	init_opts(&ctx, &opts);
