@@ -12,7 +12,7 @@ score the other 40%) with each configuration below, and prints AUROC per table (
 seeds and worst seed) and, per configuration, the mean over tables of both.  A configuration
 is a function of the table's width d and training rows n giving the core options of one
 network; "default" passes none but networks=1, so it measures an_options_resolve() as built
-for one network (the autoencoder's default model is the mean of five: --networks 5).  --networks K scores with the mean
+for one network (the autoencoder's default model is the trimmed mean of five: --configs networks_5).  --networks K scores with the mean
 of K models (seeds s, s + 1000, ...), an estimate of an ensemble; with --pick-by-loss, the
 one of the K with the lowest loss (validation loss by default), an estimate of restarts.  A name a+b combines
 configurations a and b (b's options come later and win over a's).
@@ -21,7 +21,8 @@ configurations a and b (b's options come later and win over a's).
 listed configuration, the k-th trained with seed s + 1000 k, scores combined per row.  --combine
 says how: "mean" averages the raw scores (reconstruction errors share the scaled space),
 "median" takes their median per row and "trimmed" their mean without the lowest and the
-highest (robust to one network that fits a row badly),
+highest (robust to one network that fits a row badly; the autoencoder's own rule from five
+networks on), "trim_low" / "trim_high" without only the lowest / only the highest,
 "z" first standardises each model's scores by the mean and sd of its scores on its own training
 rows, "rank" replaces each score by the fraction of that model's training scores below it (both
 label-free, so a model could do the same).  With --cache DIR (default $ANOMALY_SWEEP_CACHE or
