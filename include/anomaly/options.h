@@ -48,6 +48,7 @@ typedef struct AnOptionValue
 typedef struct AnOptions
 {
 	int			n_hidden;		/* 0 = derive from the input width */
+	bool		hidden_set;		/* given by the caller, not derived */
 	int			hidden[AN_MAX_HIDDEN];
 	int			wide_hidden_max;	/* 0, or the most units the derived width has for
 									 * 100 or more inputs (a method's default) */

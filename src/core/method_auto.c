@@ -242,8 +242,17 @@ member_options(AnContext *ctx, const AnOptions *opts, const AnMethod *m, int ind
 	mo->max_categories = opts->max_categories;
 	if (an_method_is_gradient(m))
 	{
-		memcpy(mo->hidden, opts->hidden, sizeof(mo->hidden));
-		mo->n_hidden = opts->n_hidden;
+		/*
+		 * The caller's widths, or else each member's own derived width:
+		 * the autoencoder's is at most 64 from 100 inputs on (its
+		 * common_defaults), the generic rule's 2d up to 256 otherwise.
+		 */
+		if (opts->hidden_set)
+		{
+			memcpy(mo->hidden, opts->hidden, sizeof(mo->hidden));
+			mo->n_hidden = opts->n_hidden;
+			mo->hidden_set = true;
+		}
 		mo->latent = opts->latent;
 		/* unless given, each member keeps its method's own (leaky ReLU for the autoencoder) */
 		if (opts->activation_set)

@@ -138,6 +138,7 @@ set_hidden(AnContext *ctx, AnOptions *opts, const char *key, const AnOptionValue
 		AN_TRY(an_option_int(ctx, key, v, 1, MAX_WIDTH, &width));
 		opts->n_hidden = 1;
 		opts->hidden[0] = (int) width;
+		opts->hidden_set = true;
 		return AN_OK;
 	}
 	if (v->kind != AN_OPTION_ARRAY || v->n_items < 1 || v->n_items > AN_MAX_HIDDEN)
@@ -157,6 +158,7 @@ set_hidden(AnContext *ctx, AnOptions *opts, const char *key, const AnOptionValue
 	for (int i = 0; i < v->n_items; i++)
 		opts->hidden[i] = (int) v->items[i];
 	opts->n_hidden = v->n_items;
+	opts->hidden_set = true;
 	return AN_OK;
 }
 

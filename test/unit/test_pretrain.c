@@ -170,6 +170,86 @@ UNIT_TEST(auto_members_keep_their_activation)
 	free(raw);
 }
 
+/*
+ * auto's autoencoder members derive their own width unless the caller
+ * gives one: from 100 inputs on the autoencoder's is at most 64 units, so
+ * the document of auto with the derived width is the one with hidden [64]
+ * given, and not the one with the generic 2d (256) given.
+ */
+static AnStatus
+fit_wide_auto(AnContext *ctx, int width, char **data, size_t *len)
+{
+	enum
+	{
+		DIM = 120, N = 64
+	};
+	AnModel		model;
+	AnOptions	opts;
+	AnRng		rng;
+	double	   *raw = malloc(sizeof(double) * DIM * N);
+	float	   *x;
+	AnStatus	st;
+
+	memset(&model, 0, sizeof(model));
+	an_rng_seed(&rng, 77);
+	for (int i = 0; i < DIM * N; i++)
+		raw[i] = an_rng_normal(&rng);
+	model.spec.n_features = DIM;
+	model.spec.features = an_alloc_array(ctx, DIM, sizeof(AnFeature));
+	if (!model.spec.features)
+		return an_nomem(ctx);
+	memset(model.spec.features, 0, sizeof(AnFeature) * DIM);
+	for (int j = 0; j < DIM; j++)
+	{
+		char		name[16];
+
+		snprintf(name, sizeof(name), "f%d", j);
+		model.spec.features[j].name = an_strdup(ctx, name);
+	}
+	AN_TRY(an_spec_layout(ctx, &model.spec));
+	AN_TRY(an_scaler_fit(ctx, &model.scaler, AN_SCALER_STANDARD, raw, N, DIM, NULL));
+	x = an_scaler_apply_compact(&model.scaler, raw, N);
+	AN_TRY(an_options_init(ctx, &opts, an_method_lookup("auto")));
+	st = an_options_set(ctx, &opts, "members",
+						&(AnOptionValue) {.kind = AN_OPTION_STRING, .string = "autoencoder,pca"});
+	if (st == AN_OK)
+		st = an_options_set(ctx, &opts, "epochs", &(AnOptionValue) {.kind = AN_OPTION_NUMBER, .number = 1});
+	if (st == AN_OK && width > 0)
+		st = an_options_set(ctx, &opts, "hidden", &(AnOptionValue) {.kind = AN_OPTION_NUMBER, .number = width});
+	an_options_resolve(&opts, DIM, N);
+	if (st == AN_OK)
+		st = an_model_fit(ctx, &model, &opts, x, N);
+	if (st == AN_OK)
+		st = an_model_encode(ctx, &model, data, len);
+	an_options_free(ctx, &opts);
+	an_model_free(ctx, &model);
+	free(raw);
+	return st;
+}
+
+UNIT_TEST(auto_members_derive_their_width)
+{
+	AnContext	ctx;
+	UnitAlloc	counter = {0};
+	char	   *derived = NULL,
+			   *w64 = NULL,
+			   *w256 = NULL;
+	size_t		n_derived = 0,
+				n64 = 0,
+				n256 = 0;
+
+	unit_context_counting(&ctx, &counter);
+	REQUIRE(fit_wide_auto(&ctx, 0, &derived, &n_derived) == AN_OK);
+	REQUIRE(fit_wide_auto(&ctx, 64, &w64, &n64) == AN_OK);
+	REQUIRE(fit_wide_auto(&ctx, 256, &w256, &n256) == AN_OK);
+	CHECK(n_derived == n64 && memcmp(derived, w64, n64) == 0);
+	CHECK(n256 > n64);
+	an_free(&ctx, derived);
+	an_free(&ctx, w64);
+	an_free(&ctx, w256);
+	CHECK_NO_LEAKS(&counter);
+}
+
 typedef struct PhaseLog
 {
 	UnitAlloc	counter;		/* first: the allocator's arg */
