@@ -33,6 +33,16 @@ extern AnStatus an_train(AnContext *ctx, const AnMethod *method, void *state,
 						 AnRng *rng, AnTrainResult *result);
 
 /*
+ * The mean of score(state, rows, m, out) over n rows of width dim, scored
+ * in blocks of AN_SCORE_BATCH and summed in row order: the epoch loop's
+ * default validation loss (method->score), and a method's eval_loss that
+ * scores with a part of its model.
+ */
+typedef void (*AnBlockScore) (void *state, const float *x, int n, double *out);
+extern double an_mean_block_score(AnBlockScore score, void *state, const float *x,
+								  size_t n, int dim);
+
+/*
  * The same loop under another phase name in the progress reports: a method
  * that trains a helper network first (an autoencoder to pretrain an
  * encoder, say) runs it through here with phase "pretrain".

@@ -383,6 +383,15 @@ ae_rows_independent(void *state)
 	return true;
 }
 
+/* network 0's reconstruction errors of n rows */
+static void
+ae_score_net0(void *state, const float *x, int n, double *out)
+{
+	Autoencoder *ae = state;
+
+	an_row_mse(an_mlp_forward(&ae->net, x, n), x, n, ae->dim, out);
+}
+
 /*
  * The validation loss of network 0 alone, the mean of its scores as the
  * epoch loop's default computes it: the other networks, trained before it,
@@ -391,20 +400,8 @@ ae_rows_independent(void *state)
 static double
 ae_eval_loss(void *state, const float *x, size_t n)
 {
-	Autoencoder *ae = state;
-	double		scores[AN_SCORE_BATCH];
-	double		sum = 0.0;
-
-	for (size_t i = 0; i < n; i += AN_SCORE_BATCH)
-	{
-		int			m = (int) (n - i < AN_SCORE_BATCH ? n - i : AN_SCORE_BATCH);
-
-		an_row_mse(an_mlp_forward(&ae->net, x + i * ae->dim, m), x + i * ae->dim, m,
-				   ae->dim, scores);
-		for (int k = 0; k < m; k++)
-			sum += scores[k];
-	}
-	return n ? sum / (double) n : NAN;
+	return an_mean_block_score(ae_score_net0, state, x, n,
+							   ((Autoencoder *) state)->dim);
 }
 
 /*

@@ -84,6 +84,7 @@
 #include "anomaly/method.h"
 #include "anomaly/model.h"
 #include "anomaly/moments.h"
+#include "anomaly/trainer.h"
 
 #define REAL_TARGET		0.9f	/* one-sided label smoothing of D's "real" */
 #define ADAM_BETA1		0.5
@@ -445,23 +446,17 @@ egbad_discrimination(Egbad *g, const float *x, int n, double *out)
 		out[i] += an_softplus(-(double) logit[i]);
 }
 
+static void
+egbad_residual_scores(void *state, const float *x, int n, double *out)
+{
+	egbad_residual(state, x, n, out);
+}
+
 /* the mean residual of the held-out rows (see the header comment) */
 static double
 egbad_eval_loss(void *state, const float *x, size_t n)
 {
-	Egbad	   *g = state;
-	double		res[AN_SCORE_BATCH];
-	double		sum = 0.0;
-
-	for (size_t i = 0; i < n; i += AN_SCORE_BATCH)
-	{
-		int			m = (int) (n - i < AN_SCORE_BATCH ? n - i : AN_SCORE_BATCH);
-
-		egbad_residual(g, x + i * g->dim, m, res);
-		for (int r = 0; r < m; r++)
-			sum += res[r];
-	}
-	return n ? sum / (double) n : NAN;
+	return an_mean_block_score(egbad_residual_scores, state, x, n, ((Egbad *) state)->dim);
 }
 
 static void

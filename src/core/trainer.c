@@ -31,9 +31,8 @@ gather_rows(const float *x, int dim, const uint32_t *idx, size_t n, float *out)
 		memcpy(out + i * dim, x + (size_t) idx[i] * dim, dim * sizeof(float));
 }
 
-/* the default validation loss: mean score */
-static double
-mean_score(const AnMethod *method, void *state, const float *x, size_t n, int dim)
+double
+an_mean_block_score(AnBlockScore score, void *state, const float *x, size_t n, int dim)
 {
 	double		scores[AN_SCORE_BATCH];
 	double		sum = 0.0;
@@ -42,7 +41,7 @@ mean_score(const AnMethod *method, void *state, const float *x, size_t n, int di
 	{
 		int			m = (int) (n - i < AN_SCORE_BATCH ? n - i : AN_SCORE_BATCH);
 
-		method->score(state, x + i * dim, m, scores);
+		score(state, x + (size_t) i * dim, m, scores);
 		for (int k = 0; k < m; k++)
 			sum += scores[k];
 	}
@@ -93,7 +92,7 @@ train_epochs(AnContext *ctx, const AnMethod *method, void *state,
 		if (n_val > 0)
 			report.val_loss = method->eval_loss
 				? method->eval_loss(state, xv, n_val)
-				: mean_score(method, state, xv, n_val, dim);
+				: an_mean_block_score(method->score, state, xv, n_val, dim);
 		report.seconds = an_now(ctx) - start;
 		report.rows_per_second = (double) n_train /
 			fmax(an_now(ctx) - epoch_start, 1e-9);
