@@ -106,6 +106,14 @@ typedef struct AnMethod
 	void		(*params) (void *state, AnParamList *list);
 
 	/*
+	 * Optional: once the epoch loop has trained the state, a last step on
+	 * the same training rows, given the loop's best loss (a method that
+	 * trains several networks replaces one whose training failed).
+	 */
+	AnStatus	(*finish) (AnContext *ctx, void *state, const AnOptions *opts,
+						   const float *x, size_t n, double loop_loss);
+
+	/*
 	 * Optional: once the state is trained, adjust the epochs and loss the
 	 * model reports, given those of the epoch loop's run (a method that
 	 * trains several networks reports what sums them up).

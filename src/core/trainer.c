@@ -206,6 +206,8 @@ an_method_train(AnContext *ctx, const AnOptions *opts, const float *x, size_t n,
 			st = method->prepare(ctx, *state, opts, x, n, rng);
 		if (st == AN_OK)
 			st = an_train(ctx, method, *state, opts, x, n, dim, rng, result);
+		if (st == AN_OK && method->finish)
+			st = method->finish(ctx, *state, opts, x, n, result->loss);
 	}
 	if (st != AN_OK && *state)
 	{

@@ -2,7 +2,7 @@
 # test/sh/python_reader.sh: the stored model is readable outside PostgreSQL.
 #
 # Trains two models with numeric, boolean and categorical features, an
-# autoencoder (the trimmed mean of five networks) and the default ensemble (an
+# autoencoder (the mean of five networks) and the default ensemble (an
 # isolation forest, PCA and three autoencoders of one network), fetches their msgpack documents from
 # anomaly.model_versions, and has Python (Debian's python3-msgpack and
 # python3-numpy, no extension code) recompute every row's score from the
@@ -92,14 +92,9 @@ def reconstruction_error(network, x):
 
 
 def autoencoder(state, x):
-    # one "network", or "networks": their mean, or from five networks on the
-    # mean without the K // 5 lowest and highest errors (the default, five)
+    # one "network", or the mean over "networks" (the default, five)
     networks = state["networks"] if "networks" in state else [state["network"]]
-    errors = [reconstruction_error(n, x) for n in networks]
-    k = len(errors)
-    if k >= 5:
-        errors = sorted(errors)[k // 5:k - k // 5]
-    return sum(errors) / len(errors)
+    return sum(reconstruction_error(n, x) for n in networks) / len(networks)
 
 
 def pca(state, x):
