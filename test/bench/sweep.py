@@ -21,8 +21,8 @@ configurations a and b (b's options come later and win over a's).
 listed configuration, the k-th trained with seed s + 1000 k, scores combined per row.  --combine
 says how: "mean" averages the raw scores (reconstruction errors share the scaled space),
 "median" takes their median per row and "trimmed" their mean without the lowest and the
-highest (robust to one network that fits a row badly; the autoencoder's own rule from five
-networks on), "trim_low" / "trim_high" without only the lowest / only the highest,
+highest (robust to one network that fits a row badly; the autoencoder's rule from five
+networks on until it retrained failed networks instead), "trim_low" / "trim_high" without only the lowest / only the highest,
 "z" first standardises each model's scores by the mean and sd of its scores on its own training
 rows, "rank" replaces each score by the fraction of that model's training scores below it (both
 label-free, so a model could do the same).  With --cache DIR (default $ANOMALY_SWEEP_CACHE or
@@ -82,6 +82,7 @@ def rule_epochs(n, steps_target, batch=None, val=0.1):
 CONFIGS = {
     "default": lambda d, n: [],
     "networks_5": lambda d, n: ["networks=5"],   # the built default model, five networks
+    "networks_10": lambda d, n: ["networks=10"],
     "ref_64_16": lambda d, n: ["hidden=[64]", "latent=16"],
     "hidden_min64": lambda d, n: [f"hidden=[{max(64, rule_hidden(d))}]"],
     "latent_half": lambda d, n: [f"latent={max(2, rule_latent(d) // 2)}"],
