@@ -12,7 +12,7 @@ score the other 40%) with each configuration below, and prints AUROC per table (
 seeds and worst seed) and, per configuration, the mean over tables of both.  A configuration
 is a function of the table's width d and training rows n giving the core options of one
 network; "default" passes none but networks=1, so it measures an_options_resolve() as built
-for one network (the autoencoder's default model is the trimmed mean of five: --configs networks_5).  --networks K scores with the mean
+for one network (the autoencoder's default model is the mean of seven: --configs networks_7).  --networks K scores with the mean
 of K models (seeds s, s + 1000, ...), an estimate of an ensemble; with --pick-by-loss, the
 one of the K with the lowest loss (validation loss by default), an estimate of restarts.  A name a+b combines
 configurations a and b (b's options come later and win over a's).
@@ -81,7 +81,8 @@ def rule_epochs(n, steps_target, batch=None, val=0.1):
 
 CONFIGS = {
     "default": lambda d, n: [],
-    "networks_5": lambda d, n: ["networks=5"],   # the built default model, five networks
+    "networks_5": lambda d, n: ["networks=5"],
+    "networks_7": lambda d, n: ["networks=7"],   # the built default model, seven networks
     "networks_10": lambda d, n: ["networks=10"],
     "ref_64_16": lambda d, n: ["hidden=[64]", "latent=16"],
     "hidden_min64": lambda d, n: [f"hidden=[{max(64, rule_hidden(d))}]"],

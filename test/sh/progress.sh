@@ -26,9 +26,9 @@ count() { printf '%s\n' "$1" | grep -c "$2" || true; }
 echo "notice: $(count "$notice" 'NOTICE:.*epoch') epoch notices, $(count "$notice" 'LOG:  trained model') log lines"
 echo "log:    $(count "$log" 'NOTICE:') notices, $(count "$log" 'LOG:  trained model') log lines"
 echo "off:    $(count "$off" 'NOTICE:') notices, $(count "$off" 'LOG:  trained model') log lines"
-# one NOTICE per epoch of each of the five networks, the first network's last
-[ "$(count "$notice" 'NOTICE:.*epoch 4/4')" = 5 ]
-[ "$(count "$notice" 'NOTICE:  network 5 of 5 epoch 4/4')" = 1 ]
+# one NOTICE per epoch of each of the seven networks, the first network's last
+[ "$(count "$notice" 'NOTICE:.*epoch 4/4')" = 7 ]
+[ "$(count "$notice" 'NOTICE:  network 7 of 7 epoch 4/4')" = 1 ]
 [ "$(count "$notice" 'NOTICE:  epoch 4/4')" = 1 ]
 [ "$(count "$notice" 'LOG:  trained model')" = 0 ]
 [ "$(count "$log" 'NOTICE:')" = 0 ]

@@ -2,7 +2,7 @@
 # test/sh/python_reader.sh: the stored model is readable outside PostgreSQL.
 #
 # Trains two models with numeric, boolean and categorical features, an
-# autoencoder (the mean of five networks) and the default ensemble (an
+# autoencoder (the mean of seven networks) and the default ensemble (an
 # isolation forest, PCA and three autoencoders of one network), fetches their msgpack documents from
 # anomaly.model_versions, and has Python (Debian's python3-msgpack and
 # python3-numpy, no extension code) recompute every row's score from the
@@ -92,7 +92,7 @@ def reconstruction_error(network, x):
 
 
 def autoencoder(state, x):
-    # one "network", or the mean over "networks" (the default, five)
+    # one "network", or the mean over "networks" (the default, seven)
     networks = state["networks"] if "networks" in state else [state["network"]]
     return sum(reconstruction_error(n, x) for n in networks) / len(networks)
 

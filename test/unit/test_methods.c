@@ -63,7 +63,7 @@ typedef struct Variant
 #define BOOL(b) {.kind = AN_OPTION_BOOL, .boolean = (b)}
 
 static const Variant variants[] = {
-	/* the default averages five networks; one is the document of 0.1.0 */
+	/* the default averages seven networks; one is the document of 0.1.0 */
 	{"autoencoder", {{"networks", NUM(1)}}},
 	{"autoencoder", {{"networks", NUM(2)}, {"hidden", NUM(8)}}},
 	{"vae", {{"score", STR("elbo")}, {"beta", NUM(0.5)}}},
