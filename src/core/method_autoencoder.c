@@ -370,7 +370,12 @@ ae_finish(AnContext *ctx, void *state, const AnOptions *opts, const float *x,
 	if (ae->n_nets < 3)
 		return AN_OK;
 	for (int k = 0; k < ae->n_nets; k++)
+	{
+		/* one pass over the training rows per network: a check between them */
+		if (an_check_interrupts(ctx))
+			return an_error(ctx, AN_ERR_INTERRUPTED, "training was interrupted");
 		error[k] = ae_fit_error(ae_net(ae, k), x, n, ae->dim);
+	}
 	median = ae_median(error, ae->n_nets);
 	for (int k = 0; k < ae->n_nets && spare < ae->n_nets; k++)
 	{
