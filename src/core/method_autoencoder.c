@@ -60,10 +60,15 @@ extern const AnMethod an_method_autoencoder;
 #define AE_SEED_STEP 1000
 
 /*
- * A network whose best loss is more than this many times the median of
- * the model's networks failed to train (ae_finish).
+ * A network whose error is more than this many times the median of the
+ * model's networks, and more than AE_FAILED_MIN_GAP above it, failed to
+ * train (ae_failed).
  */
 #define AE_FAILED_LOSS_RATIO 2.0
+#define AE_FAILED_MIN_GAP 1e-6
+
+/* rows between two interrupt checks of a pass over the training rows */
+#define AE_CHECK_ROWS (64 * AN_SCORE_BATCH)
 
 typedef struct AeOptions
 {
@@ -303,34 +308,39 @@ ae_median(const double *losses, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* one network and the input width, to score with an_mean_block_score */
-typedef struct AeOneNet
+/*
+ * A network's mean reconstruction error over the n training rows, into
+ * *error.  An inference-only network does not check for interrupts in its
+ * forward pass, and a pass over a million wide rows takes seconds: the
+ * check is here, every AE_CHECK_ROWS rows.
+ */
+static AnStatus
+ae_fit_error(AnContext *ctx, AnMlp *net, const float *x, size_t n, int dim,
+			 double *error)
 {
-	AnMlp	   *net;
-	int			dim;
-} AeOneNet;
+	double		sum = 0.0;
 
-static void
-ae_score_one(void *state, const float *x, int n, double *out)
-{
-	AeOneNet   *one = state;
+	for (size_t i = 0; i < n; i += AN_SCORE_BATCH)
+	{
+		double		rows[AN_SCORE_BATCH];
+		int			m = (int) (n - i < AN_SCORE_BATCH ? n - i : AN_SCORE_BATCH);
 
-	an_row_mse(an_mlp_forward(one->net, x, n), x, n, one->dim, out);
-}
-
-/* a network's mean reconstruction error over the n training rows */
-static double
-ae_fit_error(AnMlp *net, const float *x, size_t n, int dim)
-{
-	AeOneNet	one = {net, dim};
-
-	return an_mean_block_score(ae_score_one, &one, x, n, dim);
+		if (i % AE_CHECK_ROWS == 0 && an_check_interrupts(ctx))
+			return an_error(ctx, AN_ERR_INTERRUPTED, "training was interrupted");
+		an_row_mse(an_mlp_forward(net, x + i * dim, m), x + i * dim, m, dim, rows);
+		for (int k = 0; k < m; k++)
+			sum += rows[k];
+	}
+	*error = sum / (double) n;
+	return AN_OK;
 }
 
 /*
  * A network of the model failed to train when its mean reconstruction
  * error over the training rows is more than AE_FAILED_LOSS_RATIO times
- * the median of the n networks' (or is not a number).  Such a network
+ * the median of the n networks' (or is not a number), and more than
+ * AE_FAILED_MIN_GAP above it: errors near rounding (a table the networks
+ * reconstruct exactly, constant columns) have ratios that mean nothing.  Such a network
  * has stalled on a plateau of its loss, where it reconstructs normal rows
  * several times worse than the others: on annthyroid (split 1) 6 of 50
  * networks ended at 5 to 10 times the median, with an AUROC of 0.57 to
@@ -343,7 +353,8 @@ ae_fit_error(AnMlp *net, const float *x, size_t n, int dim)
 static bool
 ae_failed(double error, double median, int n_nets)
 {
-	return n_nets >= 3 && !(error <= AE_FAILED_LOSS_RATIO * median);
+	return n_nets >= 3 &&
+		!(error <= AE_FAILED_LOSS_RATIO * median || error - median <= AE_FAILED_MIN_GAP);
 }
 
 /*
@@ -351,8 +362,10 @@ ae_failed(double error, double median, int n_nets)
  * train (ae_failed, against the median of the networks as first trained)
  * is replaced by a network trained with the next unused seed, seed +
  * AE_SEED_STEP (n_nets + j), until one trains or n_nets replacements have
- * been trained in all; a slot keeps the lowest error it has seen.  A model
- * whose networks all train is the one the epoch loop and prepare made.
+ * been trained in all; a slot keeps the lowest error it has seen.  A
+ * replacement whose own training diverges is one that did not train: the
+ * model's networks are kept.  A model whose networks all train is the one
+ * the epoch loop and prepare made.
  */
 static AnStatus
 ae_finish(AnContext *ctx, void *state, const AnOptions *opts, const float *x,
@@ -370,12 +383,7 @@ ae_finish(AnContext *ctx, void *state, const AnOptions *opts, const float *x,
 	if (ae->n_nets < 3)
 		return AN_OK;
 	for (int k = 0; k < ae->n_nets; k++)
-	{
-		/* one pass over the training rows per network: a check between them */
-		if (an_check_interrupts(ctx))
-			return an_error(ctx, AN_ERR_INTERRUPTED, "training was interrupted");
-		error[k] = ae_fit_error(ae_net(ae, k), x, n, ae->dim);
-	}
+		AN_TRY(ae_fit_error(ctx, ae_net(ae, k), x, n, ae->dim, &error[k]));
 	median = ae_median(error, ae->n_nets);
 	for (int k = 0; k < ae->n_nets && spare < ae->n_nets; k++)
 	{
@@ -392,19 +400,27 @@ ae_finish(AnContext *ctx, void *state, const AnOptions *opts, const float *x,
 			st = ae_train_network(ctx, ae, opts, x, n,
 								  opts->seed + (uint64_t) AE_SEED_STEP * (ae->n_nets + spare),
 								  phase, &candidate, &loss, &epochs);
+			spare++;
+			if (st == AN_ERR_NUMERIC)
+			{
+				/* diverged: not a better network than the one it would replace */
+				an_mlp_free(ctx, &candidate);
+				ctx->errmsg[0] = '\0';
+				continue;
+			}
+			if (st == AN_OK)
+				st = ae_fit_error(ctx, &candidate, x, n, ae->dim, &candidate_error);
 			if (st != AN_OK)
 			{
 				an_mlp_free(ctx, &candidate);
 				return st;
 			}
-			spare++;
-			if (epochs > ae->others_epochs)
-				ae->others_epochs = epochs;
-			candidate_error = ae_fit_error(&candidate, x, n, ae->dim);
 			if (candidate_error < error[k] || isnan(error[k]))
 			{
 				error[k] = candidate_error;
 				ae->losses[k] = loss;
+				if (epochs > ae->others_epochs)
+					ae->others_epochs = epochs;
 				if (k == 0)
 					an_mlp_copy_weights(&ae->net, &candidate, candidate.n_layers);
 				else

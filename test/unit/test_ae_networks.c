@@ -234,17 +234,17 @@ median_of_five(const double *v)
 }
 
 /*
- * The first seed s (1 to 40) whose five networks, the one-network models
- * of seeds s + 1000 k, include one that fails to train on raw: its fit
- * error more than twice the median of the five's; 0 if none does.
- * one, s1 and err receive the five models, their scores of raw and
- * their fit errors.
+ * The first seed s from `from` to 40 whose five networks, the one-network
+ * models of seeds s + 1000 k, include one that fails to train on raw: its
+ * fit error more than twice the median of the five's; 0 if none does.
+ * one, s1 and err receive the five models, their scores of raw and their
+ * fit errors (the models are the caller's to free).
  */
 static uint64_t
-failing_seed(AnContext *ctx, const double *raw, AnModel *one, double (*s1)[N_ROWS],
-			 double *err)
+failing_seed(AnContext *ctx, const double *raw, uint64_t from, AnModel *one,
+			 double (*s1)[N_ROWS], double *err)
 {
-	for (uint64_t seed = 1; seed <= 40; seed++)
+	for (uint64_t seed = from; seed <= 40; seed++)
 	{
 		bool		found = false;
 		double		median;
@@ -272,38 +272,27 @@ failing_seed(AnContext *ctx, const double *raw, AnModel *one, double (*s1)[N_ROW
 }
 
 /*
- * A network that failed to train (its fit error over the training rows
- * more than twice the median of the five) is replaced by the network of
- * the next unused seed, s + 1000 (5 + j), until one trains: the model of
- * five scores the mean of the five one-network models so chosen, bit for
- * bit.  failing_seed finds a seed with a failed network on the fixture;
- * a fixture without one fails the test rather than checking nothing.
+ * The replacement rule applied by hand to the one-network models of a
+ * failing seed (failing_seed's one, s1, err): a failed network's slot
+ * takes the model of seed + 1000 (5 + j), j = 0, 1, ..., while it is
+ * still failed, keeping the lower fit error; then the model of five
+ * networks must score the mean of the five so chosen, bit for bit.
+ * Counts the slots replaced, network 0's among them, and the candidates
+ * rejected for fitting worse than the network they would replace.
  */
-UNIT_TEST(ae_networks_retrain_failed)
+static void
+check_replacement(AnContext *ctx, const double *raw, const double *probe, uint64_t seed,
+				  AnModel *one, double (*s1)[N_ROWS], double *err,
+				  int *replaced, int *replaced_first, int *rejected)
 {
-	AnContext	ctx;
-	UnitAlloc	counter = {0};
-	double	   *raw = fixture_rows(41, N_ROWS);
-	double	   *probe = fixture_outliers(42, 20);
-	AnModel		five,
-				one[5];
+	double		median = median_of_five(err);
+	int			spare = 0;
+	AnModel		five;
 	float	   *x = NULL;
 	double		s5[N_ROWS],
-				s1[5][N_ROWS],
 				p5[20],
-				p1[5][20],
-				err[5],
-				median;
-	uint64_t	seed;
-	int			spare = 0,
-				replaced = 0;
+				p1[5][20];
 
-	unit_context_counting(&ctx, &counter);
-	seed = failing_seed(&ctx, raw, one, s1, err);
-	REQUIRE(seed != 0);
-	median = median_of_five(err);
-
-	/* the rule, applied to one-network models */
 	for (int k = 0; k < 5; k++)
 	{
 		while (err[k] > 2 * median && spare < 5)
@@ -313,27 +302,30 @@ UNIT_TEST(ae_networks_retrain_failed)
 			double		e;
 
 			memset(&candidate, 0, sizeof(candidate));
-			REQUIRE(fit_networks(&ctx, &candidate, raw, 1, seed + 1000 * (5 + spare), &x) == AN_OK);
+			REQUIRE(fit_networks(ctx, &candidate, raw, 1, seed + 1000 * (5 + spare), &x) == AN_OK);
 			free(x);
 			spare++;
 			an_model_score_raw(&candidate, raw, N_ROWS, sc);
 			e = mean_of(sc, N_ROWS);
 			if (e < err[k])
 			{
-				an_model_free(&ctx, &one[k]);
+				an_model_free(ctx, &one[k]);
 				one[k] = candidate;
 				err[k] = e;
 				memcpy(s1[k], sc, sizeof(sc));
-				replaced++;
+				(*replaced)++;
+				*replaced_first += k == 0;
 			}
 			else
-				an_model_free(&ctx, &candidate);
+			{
+				an_model_free(ctx, &candidate);
+				(*rejected)++;
+			}
 		}
 	}
-	CHECK(replaced > 0);
 
 	memset(&five, 0, sizeof(five));
-	REQUIRE(fit_networks(&ctx, &five, raw, 5, seed, &x) == AN_OK);
+	REQUIRE(fit_networks(ctx, &five, raw, 5, seed, &x) == AN_OK);
 	free(x);
 	an_model_score_raw(&five, raw, N_ROWS, s5);
 	an_model_score_raw(&five, probe, 20, p5);
@@ -343,12 +335,57 @@ UNIT_TEST(ae_networks_retrain_failed)
 		CHECK(s5[i] == (s1[0][i] + s1[1][i] + s1[2][i] + s1[3][i] + s1[4][i]) / 5);
 	for (int i = 0; i < 20; i++)
 		CHECK(p5[i] == (p1[0][i] + p1[1][i] + p1[2][i] + p1[3][i] + p1[4][i]) / 5);
+	an_model_free(ctx, &five);
+}
 
-	an_model_free(&ctx, &five);
-	for (int k = 0; k < 5; k++)
-		an_model_free(&ctx, &one[k]);
+/*
+ * A network that failed to train (its fit error over the training rows
+ * more than twice the median of the five) is replaced by the network of
+ * the next unused seed until one trains (check_replacement).  The test
+ * walks fixtures and seeds until it has checked a replaced network 0 (the
+ * epoch loop's own network), a rejected candidate and three failing seeds
+ * in all: fixtures that no longer produce these cases fail the test rather
+ * than let it check nothing.
+ */
+UNIT_TEST(ae_networks_retrain_failed)
+{
+	AnContext	ctx;
+	UnitAlloc	counter = {0};
+	double	   *probe = fixture_outliers(42, 20);
+	static const uint64_t fixtures[] = {41, 7, 13, 21};
+	int			checked = 0,
+				replaced = 0,
+				replaced_first = 0,
+				rejected = 0;
+
+	unit_context_counting(&ctx, &counter);
+	for (size_t f = 0; f < sizeof(fixtures) / sizeof(fixtures[0]); f++)
+	{
+		double	   *raw = fixture_rows(fixtures[f], N_ROWS);
+		uint64_t	seed = 0;
+
+		while (!(checked >= 3 && replaced_first > 0 && rejected > 0))
+		{
+			AnModel		one[5];
+			double		s1[5][N_ROWS],
+						err[5];
+
+			seed = failing_seed(&ctx, raw, seed + 1, one, s1, err);
+			if (seed == 0)
+				break;
+			check_replacement(&ctx, raw, probe, seed, one, s1, err,
+							  &replaced, &replaced_first, &rejected);
+			checked++;
+			for (int k = 0; k < 5; k++)
+				an_model_free(&ctx, &one[k]);
+		}
+		free(raw);
+	}
+	CHECK(checked >= 3);
+	CHECK(replaced_first > 0);
+	CHECK(rejected > 0);
+	CHECK(replaced > 0);
 	CHECK_NO_LEAKS(&counter);
-	free(raw);
 	free(probe);
 }
 
@@ -565,7 +602,7 @@ UNIT_TEST(ae_networks_out_of_memory_leaks_nothing)
 		double		s1[5][N_ROWS],
 					err[5];
 		double	   *raw41 = fixture_rows(41, N_ROWS);
-		uint64_t	seed = failing_seed(&ctx, raw41, one, s1, err);
+		uint64_t	seed = failing_seed(&ctx, raw41, 1, one, s1, err);
 
 		REQUIRE(seed != 0);
 		for (int k = 0; k < 5; k++)
