@@ -54,6 +54,13 @@ def pow2ceil(x):
     return p
 
 
+def pow2floor(x):
+    p = 1
+    while p * 2 <= x:
+        p *= 2
+    return p
+
+
 def clamp(x, lo, hi):
     return max(lo, min(hi, x))
 
@@ -87,6 +94,7 @@ CONFIGS = {
     "ref_64_16": lambda d, n: ["hidden=[64]", "latent=16"],
     "hidden_min64": lambda d, n: [f"hidden=[{max(64, rule_hidden(d))}]"],
     "latent_half": lambda d, n: [f"latent={max(2, rule_latent(d) // 2)}"],
+    "latent_floor": lambda d, n: [f"latent={clamp(pow2floor(d) // 2, 2, 32)}"],
     "latent_x2": lambda d, n: [f"latent={min(64, rule_latent(d) * 2)}"],
     "two_hidden": lambda d, n: [f"hidden=[{rule_hidden(d)},{max(rule_latent(d), rule_hidden(d) // 2)}]"],
     "steps_2000": lambda d, n: [f"epochs={rule_epochs(n, 2000)}"],
