@@ -46,6 +46,12 @@ SET anomaly.progress = nonsense;
 RESET anomaly.progress;
 SET client_min_messages = warning;
 
+-- no deployed version (a superuser's edit of the catalog): retraining and a
+-- threshold for the deployed version have nothing to start from
+UPDATE anomaly.model_versions SET deployed = false WHERE name = 'rt';
+SELECT anomaly.anomaly_retrain('rt');
+SELECT anomaly.anomaly_set_threshold('rt', 1.0);
+
 SELECT anomaly.anomaly_drop_model('rt');
 SELECT anomaly.anomaly_drop_model('rt_copy');
 SELECT anomaly.anomaly_drop_model('rt2');

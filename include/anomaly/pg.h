@@ -234,6 +234,9 @@ extern void anomaly_check_owner(const char *name, Oid owner);
 /* the owner of name, checked against the current user; errors if unknown */
 extern Oid	anomaly_require_owner(const char *name);
 
+/* the error of an operation that needs name's deployed version when it has none */
+extern void anomaly_no_deployed_version(const char *name) pg_attribute_noreturn();
+
 /*
  * Catalog writes run as the catalog's owner with search_path pg_catalog,
  * between these two calls (which an error unwinds on its own).

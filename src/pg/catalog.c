@@ -441,6 +441,15 @@ anomaly_require_owner(const char *name)
 	return owner;
 }
 
+void
+anomaly_no_deployed_version(const char *name)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("model \"%s\" has no deployed version", name),
+			 errhint("Deploy one with anomaly.anomaly_deploy().")));
+}
+
 /* the owner of name in the catalog layout of api, or InvalidOid; inside SPI */
 static Oid
 name_owner(const char *name, AnomalyCatalogApi api)

@@ -58,10 +58,7 @@ stored_training(const char *name, StoredTraining *st)
 					 "WHERE m.name OPERATOR(pg_catalog.=) $1 AND m.deployed",
 					 1, types, args, SPI_OK_SELECT);
 	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("model \"%s\" has no deployed version", name),
-				 errhint("Deploy one with anomaly.anomaly_deploy().")));
+		anomaly_no_deployed_version(name);
 	tuple = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
 

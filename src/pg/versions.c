@@ -76,10 +76,7 @@ deployed_version(const char *name)
 					 "WHERE m.name OPERATOR(pg_catalog.=) $1 AND m.deployed",
 					 1, types, args, SPI_OK_SELECT);
 	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("model \"%s\" has no deployed version", name),
-				 errhint("Deploy one with anomaly.anomaly_deploy().")));
+		anomaly_no_deployed_version(name);
 	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
 									   SPI_tuptable->tupdesc, 1, &isnull));
 }
