@@ -218,6 +218,36 @@ UNIT_TEST(methods_registry)
 }
 
 /*
+ * The stored quantiles are those of the decoded model's scores of the
+ * training rows, bit for bit, whatever blocks training scored them in
+ * (model.c takes blocks of AN_SCORE_BATCH for a method whose rows are
+ * independent, AN_DECODE_BATCH otherwise, as a decoded model does): the
+ * percentiles SQL reports are the ones its scores have.
+ */
+static void
+check_stored_quantiles(const AnMethod *m, const Variant *variant, const AnModel *model,
+					   AnModel *back)
+{
+	double	   *raw = fixture_rows(1042, TRAIN_ROWS);
+	double	   *s = malloc(TRAIN_ROWS * sizeof(double));
+	bool		same = true;
+
+	an_model_score_raw(back, raw, TRAIN_ROWS, s);
+	an_sort_doubles(s, TRAIN_ROWS);
+	for (int q = 0; q < AN_N_QUANTILES; q++)
+	{
+		double		v = an_quantile_sorted(s, TRAIN_ROWS, (double) q / (AN_N_QUANTILES - 1));
+
+		same &= memcmp(&v, &model->quantiles[q], sizeof(double)) == 0;
+	}
+	if (!same)
+		unit_fail(__FILE__, __LINE__, "%s: stored quantiles differ from the decoded model's",
+				  case_name(m, variant));
+	free(raw);
+	free(s);
+}
+
+/*
  * Train a case, check detection (quick options only), decode its document
  * and compare: the same scores, a batch scored again the same bit for
  * bit, one row alone as in its batch (before and after decoding), and the
@@ -301,6 +331,7 @@ detect_and_round_trip(const AnMethod *m, const Variant *variant)
 		for (int k = 0; k < 2 * TEST_ROWS; k++)
 			CHECK_CLOSE(s1[k], s3[k], 1e-5, 1e-5);
 		CHECK(back.threshold == model.threshold);
+		check_stored_quantiles(m, variant, &model, &back);
 		REQUIRE(encode(&ctx, &back, &again, &again_len) == AN_OK);
 		if (again_len != len || memcmp(again, doc, len) != 0)
 			unit_fail(__FILE__, __LINE__, "%s: the decoded model encodes differently",
