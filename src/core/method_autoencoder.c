@@ -43,6 +43,7 @@
 
 #include "anomaly/method.h"
 #include "anomaly/pretrain.h"
+#include "anomaly/stats.h"
 #include "anomaly/trainer.h"
 
 /* defined at the end; an_autoencoder_pretrain trains with it */
@@ -281,21 +282,6 @@ ae_prepare(AnContext *ctx, void *state, const AnOptions *opts, const float *x,
 	return AN_OK;
 }
 
-/* sorts n <= AE_MAX_NETWORKS values ascending */
-static void
-ae_sort(double *v, int n)
-{
-	for (int i = 1; i < n; i++)
-	{
-		double		x = v[i];
-		int			j = i;
-
-		for (; j > 0 && v[j - 1] > x; j--)
-			v[j] = v[j - 1];
-		v[j] = x;
-	}
-}
-
 /* the median of n <= AE_MAX_NETWORKS values, a NaN counted as the largest */
 static double
 ae_median(const double *losses, int n)
@@ -304,7 +290,7 @@ ae_median(const double *losses, int n)
 
 	for (int k = 0; k < n; k++)
 		v[k] = isnan(losses[k]) ? INFINITY : losses[k];
-	ae_sort(v, n);
+	an_sort_doubles(v, n);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
@@ -347,14 +333,12 @@ ae_fit_error(AnContext *ctx, AnMlp *net, const float *x, size_t n, int dim,
  * 0.76 against 0.91 to 0.95 for the rest (docs/benchmarks.md, "Failed
  * networks").  The error over every training row, not the validation
  * loss: a small table's validation rows (14 of vertebral's 144) are too
- * few to tell a failed network from an unlucky draw.  With fewer than
- * three networks there is no majority to compare with.
+ * few to tell a failed network from an unlucky draw.
  */
 static bool
-ae_failed(double error, double median, int n_nets)
+ae_failed(double error, double median)
 {
-	return n_nets >= 3 &&
-		!(error <= AE_FAILED_LOSS_RATIO * median || error - median <= AE_FAILED_MIN_GAP);
+	return !(error <= AE_FAILED_LOSS_RATIO * median || error - median <= AE_FAILED_MIN_GAP);
 }
 
 /*
@@ -380,6 +364,7 @@ ae_finish(AnContext *ctx, void *state, const AnOptions *opts, const float *x,
 	if (!ae->losses)
 		return AN_OK;
 	ae->losses[0] = loop_loss;
+	/* with fewer than three networks there is no majority to compare with */
 	if (ae->n_nets < 3)
 		return AN_OK;
 	for (int k = 0; k < ae->n_nets; k++)
@@ -387,7 +372,7 @@ ae_finish(AnContext *ctx, void *state, const AnOptions *opts, const float *x,
 	median = ae_median(error, ae->n_nets);
 	for (int k = 0; k < ae->n_nets && spare < ae->n_nets; k++)
 	{
-		while (ae_failed(error[k], median, ae->n_nets) && spare < ae->n_nets)
+		while (ae_failed(error[k], median) && spare < ae->n_nets)
 		{
 			AnMlp		candidate;
 			double		loss;
